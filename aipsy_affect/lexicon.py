@@ -1,0 +1,134 @@
+"""The emotion-keyword lexicon: versioned data in ``resources/emotion_keywords.json``.
+
+Inclusion rules and the polysemy policy are written down in ``validation/LEXICON.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+LEXICON_RESOURCE = "emotion_keywords.json"
+Kind = Literal["forbidden", "expressive"]
+
+
+class Family(BaseModel):
+    """The terms of one emotion family."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    forbidden: tuple[str, ...]
+    """Emotion names, inner-state words and their word family: any hit fails an item."""
+
+    expressive: tuple[str, ...] = ()
+    """Words for visible expression (cried, laughed, ...): reported and counted, never failed."""
+
+
+class ContextRule(BaseModel):
+    """When a listed term does *not* count as a keyword (polysemy policy)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    only_after: tuple[str, ...] | str | None = None
+    """The term counts only right after one of these words (or a named ``@context`` list)."""
+
+    only_before: tuple[str, ...] | None = None
+    """The term counts only right before one of these words."""
+
+    unless_prev: tuple[str, ...] = ()
+    """The term does not count right after one of these words."""
+
+    unless_next: tuple[str, ...] = ()
+    """The term does not count right before one of these words."""
+
+    why: str = ""
+    """The sense the rule excludes, for the documentation."""
+
+
+class Lexicon(BaseModel):
+    """The whole lexicon file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    """Human-readable name."""
+
+    version: str
+    """Semantic version; bump it whenever a term or rule changes."""
+
+    documentation: str
+    """Where the inclusion rules are written down."""
+
+    families: dict[str, Family]
+    """Emotion family -> terms. Plutchik's eight plus other inner states and generic affect words."""
+
+    plutchik: dict[str, str]
+    """Family -> Plutchik primary emotion, for the families that are one."""
+
+    rules: dict[str, ContextRule]
+    """Context rules for polysemous terms, keyed by the listed term."""
+
+    contexts: dict[str, tuple[str, ...]]
+    """Named word lists that rules refer to as ``@name``."""
+
+    never: tuple[str, ...] = Field(default=())
+    """Tokens that are never keywords although they stem like one (scarecrow, moped, gladiator)."""
+
+    exact_only: tuple[str, ...] = Field(default=())
+    """Terms matched as listed only, never through the stemmer (their stem is shared with unrelated words)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> "Lexicon":
+        seen: dict[str, str] = {}
+        for fam, family in self.families.items():
+            for term in family.forbidden + family.expressive:
+                if term != term.lower().strip():
+                    raise ValueError(f"term {term!r} in family {fam!r} must be lower-case and stripped")
+                if term in seen and seen[term] != fam:
+                    raise ValueError(f"term {term!r} is listed in both {seen[term]!r} and {fam!r}")
+                seen[term] = fam
+        for term, rule in self.rules.items():
+            if term not in seen:
+                raise ValueError(f"rule for {term!r}, which is not a listed term")
+            if isinstance(rule.only_after, str) and rule.only_after.lstrip("@") not in {
+                k.lstrip("@") for k in self.contexts
+            }:
+                raise ValueError(f"rule for {term!r} refers to unknown context {rule.only_after!r}")
+        return self
+
+    def context(self, ref: tuple[str, ...] | str) -> frozenset[str]:
+        """Resolve a rule's word list or ``@context`` reference."""
+        if isinstance(ref, str):
+            return frozenset(self.contexts[ref] if ref in self.contexts else self.contexts["@" + ref.lstrip("@")])
+        return frozenset(ref)
+
+    def terms(self, kind: Kind | None = None) -> list[tuple[str, str, Kind]]:
+        """All (term, family, kind) triples."""
+        out: list[tuple[str, str, Kind]] = []
+        for fam, family in self.families.items():
+            if kind in (None, "forbidden"):
+                out += [(t, fam, "forbidden") for t in family.forbidden]
+            if kind in (None, "expressive"):
+                out += [(t, fam, "expressive") for t in family.expressive]
+        return out
+
+
+def lexicon_bytes() -> bytes:
+    """The raw lexicon file, as packaged."""
+    return resources.files("aipsy_affect").joinpath("resources", LEXICON_RESOURCE).read_bytes()
+
+
+@lru_cache(maxsize=1)
+def load_lexicon() -> Lexicon:
+    """Load and validate the packaged lexicon (cached)."""
+    return Lexicon.model_validate(json.loads(lexicon_bytes()))
+
+
+def lexicon_sha256() -> str:
+    """Hash of the lexicon file, stamped on every screen result."""
+    return hashlib.sha256(lexicon_bytes()).hexdigest()
