@@ -110,9 +110,13 @@ def _records_json(path: Path, text: str) -> Iterator[tuple[int, Any]]:
 
 def _records_csv(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    if reader.fieldnames is None:
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise InputError(path, reader.line_num or 1, None, f"malformed CSV header ({exc})") from None
+    if fieldnames is None:
         raise InputError(path, 1, None, "CSV file has no header row")
-    blank = [i for i, name in enumerate(reader.fieldnames, start=1) if not name or not name.strip()]
+    blank = [i for i, name in enumerate(fieldnames, start=1) if not name or not name.strip()]
     if blank:
         raise InputError(path, 1, None, f"CSV header has an empty column name (column {blank[0]})")
     start = reader.line_num + 1
@@ -124,9 +128,9 @@ def _records_csv(path: Path, text: str) -> Iterator[tuple[int, Any]]:
         except csv.Error as exc:
             raise InputError(path, reader.line_num, None, f"malformed CSV ({exc})") from None
         if None in row:
-            raise InputError(path, start, None, f"row has {len(reader.fieldnames) + len(row[None])} cells; "
-                                                f"the header has {len(reader.fieldnames)}")
-        cleaned = {k.strip(): (v if v.strip() != "" else None) for k, v in row.items()}
+            raise InputError(path, start, None, f"row has {len(fieldnames) + len(row[None])} cells; "
+                                                f"the header has {len(fieldnames)}")
+        cleaned = {k.strip(): (v if v is not None and v.strip() != "" else None) for k, v in row.items()}
         if any(v is not None for v in cleaned.values()):
             yield start, {k: v for k, v in cleaned.items() if v is not None}
         start = reader.line_num + 1

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 LEXICON_RESOURCE = "emotion_keywords.json"
 Kind = Literal["forbidden", "expressive"]
+NEAR_WINDOW = 3
 
 
 class Family(BaseModel):
@@ -45,6 +46,9 @@ class ContextRule(BaseModel):
 
     unless_next: tuple[str, ...] = ()
     """The term does not count right before one of these words."""
+
+    unless_near: tuple[str, ...] = ()
+    """The term does not count when one of these words stands within ``NEAR_WINDOW`` words either side."""
 
     why: str = ""
     """The sense the rule excludes, for the documentation."""

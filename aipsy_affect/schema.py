@@ -120,6 +120,9 @@ class ItemDraft(BaseModel):
     protagonist: OptionalStr = None
     """First name of the one named protagonist; must occur in ``text``."""
 
+    protagonist_gender: Literal["female", "male"] | None = None
+    """Gender of the protagonist as written (pronouns in the text); balanced within each emotion."""
+
     @model_validator(mode="before")
     @classmethod
     def _drop_untrusted_word_count(cls, data: Any) -> Any:
@@ -178,6 +181,9 @@ class StimulusItem(ItemDraft):
 
     protagonist: str
     """First name of the one named protagonist; must occur in ``text``."""
+
+    protagonist_gender: Literal["female", "male"]
+    """Gender of the protagonist as written (pronouns in the text); balanced within each emotion."""
 
     @model_validator(mode="after")
     def _check_links(self) -> "StimulusItem":

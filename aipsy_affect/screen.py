@@ -9,7 +9,7 @@ from functools import lru_cache
 import snowballstemmer
 from pydantic import BaseModel, ConfigDict
 
-from .lexicon import Kind, Lexicon, load_lexicon
+from .lexicon import NEAR_WINDOW, Kind, Lexicon, load_lexicon
 
 # Characters that join the parts of one word: apostrophes (ASCII and typographic), hyphens of
 # every width, the soft hyphen and zero-width joiners, so "fu\u00adrious" and "heart-broken" are seen.
@@ -110,6 +110,10 @@ class Screen:
             return False
         if rule.only_before is not None and nxt not in rule.only_before:
             return False
+        if rule.unless_near:
+            window = tokens[max(0, i - NEAR_WINDOW) : i] + tokens[j : j + NEAR_WINDOW]
+            if any(t.norm in rule.unless_near for t in window):
+                return False
         return prev not in rule.unless_prev and nxt not in rule.unless_next
 
     def find(self, text: str) -> list[KeywordHit]:

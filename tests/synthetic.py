@@ -49,4 +49,7 @@ def synthetic_records(seed: int = 0) -> dict[str, list[dict]]:
             out["complex_neutral"].append({"id": f"cneu-{slug}-{n}", "split": "complex_neutral", "domain": d,
                                            "domain_label": label, "protagonist": f"Name{k}",
                                            "text": _text(rng, f"Name{k}", rng.randint(90, 120))})
+    for rows in out.values():
+        for r in rows:
+            r["protagonist_gender"] = "female" if int(r["protagonist"].removeprefix("Name")) % 2 else "male"
     return out
