@@ -136,3 +136,26 @@ def load_lexicon() -> Lexicon:
 def lexicon_sha256() -> str:
     """Hash of the lexicon file, stamped on every screen result."""
     return hashlib.sha256(lexicon_bytes()).hexdigest()
+
+
+def rules_markdown(lexicon: Lexicon | None = None) -> str:
+    """The polysemy rules as a Markdown table (embedded in validation/LEXICON.md; a test keeps it current)."""
+    lexicon = lexicon or load_lexicon()
+    family = {term: fam for term, fam, _ in lexicon.terms()}
+    rows = ["| term | family | counts only | does not count | why |", "|---|---|---|---|---|"]
+    for term, rule in sorted(lexicon.rules.items()):
+        only = []
+        if rule.only_after is not None:
+            ref = rule.only_after
+            only.append(f"after {ref}" if isinstance(ref, str) else "after " + "/".join(ref))
+        if rule.only_before is not None:
+            only.append("before " + "/".join(rule.only_before))
+        never = []
+        if rule.unless_prev:
+            never.append("after " + "/".join(rule.unless_prev))
+        if rule.unless_next:
+            never.append("before " + "/".join(rule.unless_next))
+        if rule.unless_near:
+            never.append(f"within {NEAR_WINDOW} words of " + "/".join(rule.unless_near))
+        rows.append(f"| {term} | {family[term]} | {'; '.join(only) or '-'} | {'; '.join(never) or '-'} | {rule.why} |")
+    return "\n".join(rows) + "\n"

@@ -179,3 +179,13 @@ def test_random_keyword_soup_offsets(parts: list[str]) -> None:
     text = "".join(parts)
     for h in find_keywords(text):
         assert text[h.start:h.end] == h.match
+
+
+def test_lexicon_documentation_is_current() -> None:
+    from pathlib import Path
+
+    from aipsy_affect.lexicon import rules_markdown
+
+    doc = (Path(__file__).resolve().parent.parent / "validation" / "LEXICON.md").read_text(encoding="utf-8")
+    assert rules_markdown() in doc, "validation/LEXICON.md's rules table is stale: paste rules_markdown() into it"
+    assert f"version **{load_lexicon().version}**" in doc
