@@ -15,6 +15,30 @@ from .schema import (
     canonical_emotion,
 )
 from .screen import KeywordHit, find_keywords
+from .submission import LayerOutputs, MethodInfo, ModelInfo, Submission, check_submission, load_submission
+
+#: Public names whose modules import NumPy or more; loaded on first use so ``import aipsy_affect`` stays light.
+#: Add ``"name": "module"`` here for other heavy public names.
+_LAZY: dict[str, str] = {
+    "LayerScores": "scoring",
+    "ScoreReport": "scoring",
+    "score_submission": "scoring",
+    "Leaderboard": "leaderboard",
+    "LeaderboardEntry": "leaderboard",
+    "submit": "leaderboard",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aipsy_affect' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DOMAINS",
@@ -25,13 +49,25 @@ __all__ = [
     "Battery",
     "ItemDraft",
     "KeywordHit",
+    "LayerOutputs",
+    "LayerScores",
+    "Leaderboard",
+    "LeaderboardEntry",
     "Lexicon",
+    "MethodInfo",
+    "ModelInfo",
+    "ScoreReport",
     "StimulusItem",
+    "Submission",
     "__version__",
     "canonical_emotion",
+    "check_submission",
     "data_sha256",
     "find_keywords",
     "load_battery",
     "load_lexicon",
     "load_split",
+    "load_submission",
+    "score_submission",
+    "submit",
 ]
