@@ -26,6 +26,10 @@ _LAZY: dict[str, str] = {
     "Leaderboard": "leaderboard",
     "LeaderboardEntry": "leaderboard",
     "submit": "leaderboard",
+    "export_dataset": "hub",
+    "load_certification": "hub",
+    "publish_dataset": "hub",
+    "verify_export": "hub",
 }
 
 
@@ -63,11 +67,15 @@ __all__ = [
     "canonical_emotion",
     "check_submission",
     "data_sha256",
+    "export_dataset",
     "find_keywords",
     "load_battery",
+    "load_certification",
     "load_lexicon",
     "load_split",
     "load_submission",
+    "publish_dataset",
     "score_submission",
     "submit",
+    "verify_export",
 ]

@@ -1,15 +1,36 @@
-"""Loading the packaged battery: ``load_split`` and ``load_battery``."""
+"""Loading the battery: ``load_split`` and ``load_battery``, from the packaged data or from anywhere.
+
+A *source* is one of:
+
+* ``None`` (default): the canonical JSONL files shipped with the package;
+* a local directory holding ``<split>.jsonl`` files (the layout of ``data/``);
+* a local directory written by ``aipsy-affect export`` (``data/<split>.parquet`` and ``manifest.json``);
+* a Hugging Face Hub dataset repo id (``org/name``) with a pinned ``revision`` (a tag or commit).
+
+Every source goes through the same pydantic validation (``StimulusItem`` per record, ``Battery`` for the
+whole), so a Hub download is held to the same invariants as the packaged files.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Literal, Union
 
 from .io import read_models
 from .schema import SPLITS, Battery, StimulusItem
+
+#: What ``source=`` accepts: ``None`` (packaged data), a local directory, or a Hub repo id.
+Source = Union[str, "os.PathLike[str]", None]
+
+# Hub repo ids as huggingface_hub accepts them: one namespace, one name.
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
 
 def data_dir() -> Traversable:
@@ -25,14 +46,91 @@ def data_dir() -> Traversable:
 
 def split_path(name: str) -> Path:
     """Path of one split's JSONL file."""
-    if name not in SPLITS:
-        raise KeyError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
+    _check_split(name)
     return Path(str(data_dir().joinpath(f"{name}.jsonl")))
 
 
-def load_split(name: str) -> list[StimulusItem]:
-    """The items of one split (clinical, neutral, moderate, complex_neutral, keyword_twins)."""
-    return list(_load_split_cached(name))
+def _check_split(name: str) -> None:
+    if name not in SPLITS:
+        raise KeyError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
+
+
+@dataclass(frozen=True)
+class ResolvedSource:
+    """Where a battery is read from, after resolving ``source=`` (and downloading a Hub revision)."""
+
+    kind: Literal["packaged", "jsonl_dir", "export_dir", "hub"]
+    """``packaged`` data, a local ``jsonl_dir``, a local ``export_dir``, or a ``hub`` snapshot."""
+
+    path: Path | None
+    """Local folder that holds the files (for ``hub``, the downloaded snapshot); ``None`` for ``packaged``."""
+
+    repo_id: str | None = None
+    """Hub dataset repo id, for ``hub`` sources."""
+
+    revision: str | None = None
+    """Pinned Hub revision (tag, branch or commit), for ``hub`` sources."""
+
+
+def resolve_source(source: Source = None, revision: str | None = None) -> ResolvedSource:
+    """Resolve ``source=`` to a folder to read; a Hub repo id is downloaded (or found in the local cache).
+
+    An existing local path always wins over a Hub repo id of the same spelling. A Hub source needs an
+    explicit ``revision``: an unpinned ``main`` would silently change under published results.
+    """
+    if source is None:
+        if revision is not None:
+            raise ValueError("revision= applies to a Hub repo id only; the packaged data has no revisions")
+        return ResolvedSource("packaged", None)
+    path = Path(source)
+    if isinstance(source, os.PathLike) or path.exists():
+        if revision is not None:
+            raise ValueError(f"revision= applies to a Hub repo id only, not to the local path {str(source)!r}")
+        return _resolve_local(path)
+    text = str(source)
+    if not _REPO_ID.match(text):
+        raise FileNotFoundError(f"source {text!r} is neither an existing local directory nor a Hub repo id (org/name)")
+    if not revision:
+        raise ValueError(f"loading {text!r} from the Hub needs a pinned revision=, e.g. revision='v0.1.0' or a "
+                         "commit hash (pass revision='main' explicitly to follow the moving head)")
+    from .hub import download_export
+
+    return ResolvedSource("hub", download_export(text, revision), repo_id=text, revision=revision)
+
+
+def _resolve_local(path: Path) -> ResolvedSource:
+    if not path.exists():
+        raise FileNotFoundError(f"source {str(path)!r} does not exist")
+    if not path.is_dir():
+        raise NotADirectoryError(f"source {str(path)!r} is not a directory")
+    if (path / "data" / "clinical.parquet").is_file():
+        return ResolvedSource("export_dir", path)
+    if (path / "clinical.jsonl").is_file():
+        return ResolvedSource("jsonl_dir", path)
+    raise FileNotFoundError(f"{str(path)!r} holds neither an export (data/clinical.parquet) nor split files "
+                            "(clinical.jsonl)")
+
+
+def _read_split(resolved: ResolvedSource, name: str) -> tuple[StimulusItem, ...]:
+    _check_split(name)
+    if resolved.kind == "packaged":
+        return _load_split_cached(name)
+    assert resolved.path is not None
+    if resolved.kind == "jsonl_dir":
+        return tuple(read_models(resolved.path / f"{name}.jsonl", StimulusItem))
+    from .hub import read_export_split
+
+    return tuple(read_export_split(resolved.path, name))
+
+
+def load_split(name: str, source: Source = None, *, revision: str | None = None) -> list[StimulusItem]:
+    """The items of one split (clinical, neutral, moderate, complex_neutral, keyword_twins).
+
+    ``source`` and ``revision`` choose where to read from (see the module docstring); the default is the
+    packaged data.
+    """
+    _check_split(name)
+    return list(_read_split(resolve_source(source, revision), name))
 
 
 @lru_cache(maxsize=None)
@@ -41,16 +139,45 @@ def _load_split_cached(name: str) -> tuple[StimulusItem, ...]:
 
 
 @lru_cache(maxsize=1)
-def load_battery() -> Battery:
-    """The whole packaged battery, validated against every design invariant."""
+def _load_packaged_battery() -> Battery:
     items = [item for name in SPLITS for item in _load_split_cached(name)]
     return Battery(items=tuple(items))
 
 
-def data_sha256() -> str:
-    """One hash over every split file's bytes, in split order: stamps results with the data they used."""
+def load_battery(source: Source = None, *, revision: str | None = None) -> Battery:
+    """The whole battery, validated against every design invariant.
+
+    ``source`` and ``revision`` choose where to read from (see the module docstring); the default is the
+    packaged data (cached after the first call).
+    """
+    resolved = resolve_source(source, revision)
+    if resolved.kind == "packaged":
+        return _load_packaged_battery()
+    items = [item for name in SPLITS for item in _read_split(resolved, name)]
+    return Battery(items=tuple(items))
+
+
+def _jsonl_sha256(folder: Traversable | Path) -> str:
     digest = hashlib.sha256()
     for name in SPLITS:
         digest.update(name.encode() + b"\0")
-        digest.update(split_path(name).read_bytes())
+        digest.update(folder.joinpath(f"{name}.jsonl").read_bytes())
     return digest.hexdigest()
+
+
+def data_sha256(source: Source = None, *, revision: str | None = None) -> str:
+    """One hash over every split file's bytes, in split order: stamps results with the data they used.
+
+    For a JSONL directory the same hash is computed over its files. An export (local or on the Hub)
+    carries no JSONL; its hash is the ``data_sha256`` its ``manifest.json`` records, after every
+    exported file has been checked against the manifest's checksums.
+    """
+    resolved = resolve_source(source, revision)
+    if resolved.kind == "packaged":
+        return _jsonl_sha256(data_dir())
+    assert resolved.path is not None
+    if resolved.kind == "jsonl_dir":
+        return _jsonl_sha256(resolved.path)
+    from .hub import verify_export
+
+    return verify_export(resolved.path).data_sha256
