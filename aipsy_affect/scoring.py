@@ -258,8 +258,9 @@ def _bootstrap_auroc(compare: np.ndarray, w_pos: np.ndarray, w_neg: np.ndarray) 
     # One GEMM over all layers at once: (B, P) @ (P, L*N); a broadcast batched matmul is many times slower.
     flat = np.ascontiguousarray(compare.transpose(1, 0, 2), dtype=np.float32).reshape(n_pos, n_layers * n_neg)
     partial = (w_pos @ flat).reshape(len(w_pos), n_layers, n_neg)
-    num = np.einsum("bln,bn->lb", partial, w_neg)
-    den = w_pos.sum(axis=1) * w_neg.sum(axis=1)
+    # The float32 sums are exact; divide in float64 so the ratio is as exact as the point estimate.
+    num = np.einsum("bln,bn->lb", partial, w_neg).astype(np.float64)
+    den = w_pos.sum(axis=1, dtype=np.float64) * w_neg.sum(axis=1, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return num / den[None]
 

@@ -156,7 +156,7 @@ class LayerOutputs(BaseModel):
     Every clinical and moderate item; keyword_twins optional (all or none)."""
 
     folds: dict[str, FoldId]
-    """Item id -> the cross-validation fold whose held-out set the item was in; every id of
+    """Item id -> the cross-validation fold whose held-out set the item was in; at least every id of
     ``affect`` and ``category``. An item family (vignette, matched neutral, moderate, twin) shares one fold."""
 
     @model_validator(mode="after")
@@ -186,9 +186,6 @@ class LayerOutputs(BaseModel):
         no_fold = sorted(scored - self.folds.keys())
         if no_fold:
             problems.append(f"folds has no fold id for scored items: {_fmt_ids(no_fold)}")
-        unscored = sorted(self.folds.keys() - scored)
-        if unscored:
-            problems.append(f"folds names items that have no affect score: {_fmt_ids(unscored)}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -390,6 +387,9 @@ def check_submission(
                 absent = sorted(twins - given_twins)
                 note(field, f"keyword twins are optional but, when given, all {len(twins)} are needed; "
                             f"missing {len(absent)}: {_fmt_ids(absent)}", pos)
+        unknown = sorted(layer.folds.keys() - family.keys())
+        if unknown:
+            note("folds", f"unknown item ids (not items of the battery): {_fmt_ids(unknown)}", pos)
         groups: dict[str, dict[int, str]] = defaultdict(dict)
         for item_id, fold in layer.folds.items():
             root = family.get(item_id)

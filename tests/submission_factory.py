@@ -66,6 +66,7 @@ def make_submission_dict(
             # Round, then put the rounding error on the largest entry so each row still sums to 1.
             probs = np.round(probs, decimals)
             probs[np.arange(len(probs)), probs.argmax(axis=1)] += 1.0 - probs.sum(axis=1)
+            probs = np.round(probs, decimals)
         category = {i.id: {e: float(p) for e, p in zip(EMOTIONS, row)} for i, row in zip(cat_items, probs)}
         layers.append({"layer": layer, "affect": affect, "category": category, "folds": dict(folds)})
     return {
