@@ -21,13 +21,13 @@ from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal
 
 from .io import read_models
 from .schema import SPLITS, Battery, StimulusItem
 
 #: What ``source=`` accepts: ``None`` (packaged data), a local directory, or a Hub repo id.
-Source = Union[str, "os.PathLike[str]", None]
+Source = str | os.PathLike[str] | None
 
 # Hub repo ids as huggingface_hub accepts them: one namespace, one name.
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")

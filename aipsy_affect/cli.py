@@ -124,7 +124,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             return EXIT_INPUT
         _err("(pass --uncertified to export without a certification)")
         return EXIT_FAIL
-    except ExportError as exc:
+    except (ExportError, OSError) as exc:
         _err(f"cannot export: {exc}")
         return EXIT_INPUT
     sizes = ", ".join(f"{s} {n}" for config in manifest.splits.values() for s, n in config.items())

@@ -599,7 +599,7 @@ def _length_summary(battery: Battery) -> str:
             f"is {100 * max(rel):.1f}% of the vignette's length.")
 
 
-def _screen_summary(battery: Battery) -> tuple[str, str]:
+def _screen_summary(battery: Battery) -> tuple[str, str, str]:
     from .screen import find_keywords
 
     forbidden: Counter[str] = Counter()
@@ -621,7 +621,13 @@ def _screen_summary(battery: Battery) -> tuple[str, str]:
     table = _table(["split", "items", "items with an expressive-behaviour word"], rows)
     if common:
         table += f"\n\nMost frequent expressive words: {common}."
-    return verdict, table
+        summary = ("**Expressive behaviour is rare but not absent.** Words for visible expression (*cried*, *smiled*, "
+                   "*trembled*) are allowed, counted, and kept rare:")
+    else:
+        summary = ("**Expressive behaviour** words (*cried*, *smiled*, *trembled* and their families) are screened and "
+                   "none was found, but visible actions told in other words (slamming a ledger shut, running to the "
+                   "car) are part of the situations and can cue a category:")
+    return verdict, summary, table
 
 
 def _split_scores_table(battery: Battery, cert: Certification | None) -> str:
@@ -674,7 +680,8 @@ def _fields_table() -> str:
 def card_context(battery: Battery, *, cert: Certification | None, data_sha256: str, lexicon_version: str,
                  repo_id: str, revision: str) -> dict[str, str]:
     """Every value ``CARD.md`` can use, computed from the battery and the certification (nothing typed in)."""
-    keyword_verdict, expressive_table = _screen_summary(battery)
+    keyword_verdict, expressive_summary, expressive_table = _screen_summary(battery)
+    main_counts = [i.word_count for s in MAIN_SPLITS for i in battery.split(s)]
     return {
         "pretty_name": PRETTY_NAME,
         "repo_id": repo_id,
@@ -690,7 +697,9 @@ def card_context(battery: Battery, *, cert: Certification | None, data_sha256: s
         "crossing_table": _crossing_table(battery),
         "length_summary": _length_summary(battery),
         "keyword_verdict": keyword_verdict,
+        "expressive_summary": expressive_summary,
         "expressive_table": expressive_table,
+        "word_range": f"{min(main_counts)} to {max(main_counts)}",
         "split_scores_table": _split_scores_table(battery, cert),
         "fields_table": _fields_table(),
         **_certification_context(cert),
@@ -731,11 +740,12 @@ def card_header(battery: Battery, split_bytes: Mapping[str, tuple[int, int]]) ->
         "language": ["en"],
         "pretty_name": PRETTY_NAME,
         "task_categories": ["text-classification"],
-        "task_ids": ["multi-class-classification", "sentiment-classification"],
+        "task_ids": ["multi-class-classification"],
         "size_categories": [_size_category(len(battery.items))],
         "multilinguality": ["monolingual"],
         "language_creators": ["machine-generated", "expert-generated"],
-        "annotations_creators": ["expert-generated"],
+        # The labels are the design intent each text was written to, not judgements of found text: "other".
+        "annotations_creators": ["other"],
         "source_datasets": ["original"],
         "tags": ["emotion", "affect", "interpretability", "probing", "plutchik", "psychology", "stimuli",
                  "keyword-free", "controlled-stimuli", "benchmark"],

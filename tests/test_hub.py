@@ -27,7 +27,7 @@ from aipsy_affect.battery import data_sha256, load_battery, load_split, resolve_
 from aipsy_affect.cli import EXIT_FAIL, EXIT_INPUT, EXIT_OK, main
 from aipsy_affect.io import InputErrors
 from aipsy_affect.lexicon import load_lexicon
-from aipsy_affect.schema import MAIN_SPLITS, SPLITS, StimulusItem
+from aipsy_affect.schema import MAIN_SPLITS, StimulusItem
 
 REPO = "test-org/aipsy-affect"
 TAG = "v0.1.0"
@@ -239,8 +239,7 @@ def test_card_is_filled_honest_and_complete(exported):
     assert "drafted with the assistance of large language\nmodels" in body
     assert "reviewed against the rules and\nthe screen" in body
     assert "not been rated by independent human judges" in body
-    for limit in ("Situational vocabulary remains", "Expressive behaviour is rare but not absent", "English only",
-                  "Third person, past tense"):
+    for limit in ("Situational vocabulary remains", "English only", "Third person, past tense", "Cultural frame"):
         assert limit in body
     assert "**MIT License**" in body and "**free for research use only**" in body
     for cite in ("Plutchik, R. (1980)", "Hutto, C. J., & Gilbert, E. (2014)", "Mohammad, S. M., & Turney, P. D. (2013)",
@@ -262,6 +261,27 @@ def test_validation_table_comes_from_report_json(exported, source):
     p = [r["p_emotional"] for r in fake_scores(source.battery) if r["id"] in clinical_ids]
     assert f"| `clinical` | 192 | " in body and f"| {sum(p) / len(p):.4g} | 0.0% |" in body
     assert "| `keyword_twins` | 192 |" in body and "| 100.0% |" in body
+
+
+def test_expressive_words_are_counted_and_the_card_adapts(synthetic_battery_records):
+    _, summary, table = hub._screen_summary(load_battery_from(synthetic_battery_records))
+    assert "none was found" in summary and "| `clinical` | 192 | 0 |" in table
+    records = json.loads(json.dumps(synthetic_battery_records))
+    first = records["complex_neutral"][0]
+    first["text"] = first["text"].replace(" saw ", " smiled and saw ", 1)
+    verdict, summary, table = hub._screen_summary(load_battery_from(records))
+    assert "rare but not absent" in summary
+    assert "| `complex_neutral` | 48 | 1 |" in table and "Most frequent expressive words: smiled (1)." in table
+    assert "**no** forbidden" in verdict
+    first["text"] = first["text"].replace(" smiled and saw ", " was furious and saw ", 1)
+    verdict, _, _ = hub._screen_summary(load_battery_from(records))
+    assert verdict.startswith("**Warning:** the screen finds 1 forbidden keyword(s): 1 in complex_neutral")
+
+
+def load_battery_from(records: dict[str, list[dict]]):
+    from aipsy_affect.schema import Battery
+
+    return Battery(items=tuple(StimulusItem.model_validate(r) for rows in records.values() for r in rows))
 
 
 def test_failed_certification_is_exported_honestly_but_blocks_when_asked(source, tmp_path):
@@ -659,3 +679,30 @@ def test_publish_rejects_bad_repo_ids_and_tags(source, capsys, hf_token):
                  ["publish", REPO, "--dry-run", "--revision", "../main"]):
         rc = main([*argv, "--source", str(source.data), "--validation", str(source.validation)])
         assert rc == EXIT_INPUT and "cannot publish" in capsys.readouterr().err
+
+
+def test_wheel_ships_the_card_template(tmp_path):
+    """`export` from an installed wheel needs CARD.md: the wheel carries it inside the package."""
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).resolve().parent.parent
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(root)],
+        capture_output=True, text=True, check=False)
+    if build.returncode != 0 and "hatchling" in build.stderr:
+        pytest.skip("hatchling is not installed in this environment")
+    assert build.returncode == 0, build.stderr
+    wheel = next(tmp_path.glob("aipsy_affect-*.whl"))
+    assert "aipsy_affect/CARD.md" in zipfile.ZipFile(wheel).namelist()
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    code = ("import aipsy_affect.hub as h; assert 'site' in h.__file__, h.__file__; "
+            "print(h.card_template() == open(sys.argv[1], encoding='utf-8').read())")
+    out = subprocess.run([sys.executable, "-c", "import sys; " + code, str(root / "CARD.md")], cwd=tmp_path,
+                         capture_output=True, text=True, check=False,
+                         env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
