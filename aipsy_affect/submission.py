@@ -282,6 +282,9 @@ def _located(source: str | os.PathLike[str], exc: ValidationError) -> list[Input
             m = re.search(r"line (\d+)", err["msg"])
             return [InputError(source, int(m.group(1)) if m else None, None, f"malformed JSON ({err['msg']})")]
         loc = tuple(err["loc"])
+        if not loc and err["type"] == "model_type":
+            got = type(err.get("input")).__name__
+            return [InputError(source, None, None, f"a submission is one JSON object; this file holds a {got}")]
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"

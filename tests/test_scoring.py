@@ -400,3 +400,17 @@ def test_cli_score_rejects_invalid_with_exit_2(tmp_path, packaged_48) -> None:
     done = _cli("score", str(bad))
     assert done.returncode == 2
     assert "layers[0].affect: missing 1 of 480 required items: neut-joy-family-2" in done.stderr
+
+
+def test_docs_runnable_example_scores_at_chance() -> None:
+    """The end-to-end snippet in docs/scoring.md runs as written and lands near chance."""
+    import contextlib
+    import io
+    import re
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "scoring.md").read_text()
+    snippet = next(b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "random/baseline" in b)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(snippet, "docs/scoring.md", "exec"), {})
+    assert 0.4 < float(out.getvalue().strip()) < 0.6
