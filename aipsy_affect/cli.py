@@ -395,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aipsy-affect {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_validate_parser, _add_export_parser, _add_publish_parser, _add_score_parser,
-                _add_submit_parser, _add_leaderboard_parser):
+                _add_submit_parser, _add_leaderboard_parser, _add_probe_parser):
         add(sub)
     return parser
 

