@@ -30,6 +30,11 @@ _LAZY: dict[str, str] = {
     "load_certification": "hub",
     "publish_dataset": "hub",
     "verify_export": "hub",
+    "DEFAULT_PROMPT": "probe",
+    "ProbeConfig": "probe",
+    "ProbeRun": "probe",
+    "build_submission": "probe",
+    "run_probe": "probe",
 }
 
 
@@ -45,6 +50,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "DEFAULT_PROMPT",
     "DOMAINS",
     "EMOTIONS",
     "EMOTION_ALIASES",
@@ -60,10 +66,13 @@ __all__ = [
     "Lexicon",
     "MethodInfo",
     "ModelInfo",
+    "ProbeConfig",
+    "ProbeRun",
     "ScoreReport",
     "StimulusItem",
     "Submission",
     "__version__",
+    "build_submission",
     "canonical_emotion",
     "check_submission",
     "data_sha256",
@@ -75,6 +84,7 @@ __all__ = [
     "load_split",
     "load_submission",
     "publish_dataset",
+    "run_probe",
     "score_submission",
     "submit",
     "verify_export",

@@ -330,6 +330,14 @@ class LoadedModel:
     num_parameters: int
 
 
+def _dtype_keyword() -> str:
+    import transformers
+
+    # from_pretrained's torch_dtype became dtype in transformers 4.56; the old name is deprecated since.
+    major, minor = (int(x) for x in re.findall(r"\d+", transformers.__version__)[:2])
+    return "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+
+
 def load_model(ref: ModelRef, *, device: str = "auto", dtype: str = "auto", device_map: str | None = None,
                trust_remote_code: bool = False) -> LoadedModel:
     """Load tokenizer and base model (no LM head), in eval mode, with right padding and a pad token."""
@@ -339,11 +347,11 @@ def load_model(ref: ModelRef, *, device: str = "auto", dtype: str = "auto", devi
     t0 = time.perf_counter()
     dev = resolve_device(device)
     dt = resolve_dtype(dtype, dev)
-    kwargs: dict[str, Any] = {"revision": ref.load_revision, "trust_remote_code": trust_remote_code,
-                              "dtype": getattr(torch, dt)}
-    if ref.load_revision is None:
-        kwargs.pop("revision")
-    config = AutoConfig.from_pretrained(ref.source, **{k: v for k, v in kwargs.items() if k != "dtype"})
+    common: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    if ref.load_revision is not None:
+        common["revision"] = ref.load_revision
+    config = AutoConfig.from_pretrained(ref.source, **common)
+    kwargs: dict[str, Any] = {**common, _dtype_keyword(): getattr(torch, dt)}
     if device_map is not None:
         try:
             import accelerate  # noqa: F401
@@ -351,14 +359,13 @@ def load_model(ref: ModelRef, *, device: str = "auto", dtype: str = "auto", devi
             raise RuntimeError("--device-map needs the accelerate package: pip install 'aipsy-affect[accelerate]'") \
                 from None
         kwargs["device_map"] = device_map
-    module = AutoModel.from_pretrained(ref.source, **kwargs)
+    module = AutoModel.from_pretrained(ref.source, config=config, **kwargs)
     if getattr(config, "is_encoder_decoder", False):
         module = module.get_encoder()  # the encoder's states are the representation of the input text
     if device_map is None:
         module = module.to(dev)
     module.eval()
-    tokenizer = AutoTokenizer.from_pretrained(ref.source, **{k: v for k, v in kwargs.items()
-                                                             if k in ("revision", "trust_remote_code")})
+    tokenizer = AutoTokenizer.from_pretrained(ref.source, **common)
     # Right padding keeps every real token at the positions it has unpadded: a causal model never attends to a
     # pad on its right, and absolute position embeddings (GPT-2) are not shifted as they are by left padding.
     tokenizer.padding_side = "right"

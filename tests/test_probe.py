@@ -441,6 +441,34 @@ def test_cli_probe_unknown_model_exits_2_offline(tmp_path: Path, capsys: pytest.
 
 # --- the published baseline -----------------------------------------------------------------------
 
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "baselines" / "minilm.json"
+RERUN = ("re-run: aipsy-affect probe --model minilm --out baselines/minilm.json --submitter "
+         "'aipsy-affect reference baseline' && aipsy-affect submit baselines/minilm.json --leaderboard leaderboard/")
+
+
+def test_committed_minilm_baseline_is_current_and_on_the_leaderboard() -> None:
+    import hashlib
+
+    from aipsy_affect.io import InputErrors
+    from aipsy_affect.leaderboard import Leaderboard
+    from aipsy_affect.scoring import score_submission
+
+    try:
+        sub, digest = load_submission(BASELINE)  # checks ids, folds and the data revision
+    except InputErrors as exc:
+        pytest.fail(f"baselines/minilm.json does not fit the current battery ({exc}); {RERUN}")
+    ref = P.resolve_model("minilm")
+    assert (sub.model.id, sub.model.revision) == (ref.id, ref.revision), RERUN
+    assert [layer.layer for layer in sub.layers] == list(range(7))
+    assert sub.method.prompt == P.DEFAULT_PROMPT and sub.method.pooling == "mean"
+    report = score_submission(sub, n_bootstrap=100)
+    assert max(layer.affect_auroc for layer in report.layers) >= 0.90
+    entries = Leaderboard(ROOT / "leaderboard").entries()
+    assert digest == hashlib.sha256(BASELINE.read_bytes()).hexdigest()
+    assert digest in {e.submission_sha256 for e in entries}, RERUN
+
+
 @pytest.mark.slow
 def test_minilm_baseline_meets_the_acceptance_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`probe --model minilm`: all layers within 90 s on 2 CPU cores, best affect AUROC >= 0.90, cache re-run faster."""
@@ -461,3 +489,10 @@ def test_minilm_baseline_meets_the_acceptance_figures(tmp_path: Path, capsys: py
     warm = time.perf_counter() - t0
     assert warm < cold / 2, (cold, warm)
     assert out.read_bytes() == first
+    # Same figures as the committed baseline (floating point may differ across CPUs, so within 0.005).
+    from aipsy_affect.scoring import score_submission
+
+    committed = score_submission(load_submission(BASELINE)[0], n_bootstrap=100)
+    for ours, theirs in zip(report["layers"], committed.layers, strict=True):
+        assert abs(ours["affect_auroc"] - theirs.affect_auroc) < 0.005
+        assert abs(ours["category_macro_auroc"] - theirs.category_macro_auroc) < 0.005
