@@ -418,6 +418,8 @@ def extract_states(model: LoadedModel, texts: Sequence[str], *, pooling: str, ba
             raise ValueError(f"{len(too_long)} input(s) exceed the limit of {limit} tokens and would be truncated: "
                              f"{shown}; shorten the prompt template or pass a model with a longer context")
     accepted = set(_forward_parameters(model.module))
+    if "input_ids" not in accepted:  # a forward(*args, **kwargs) wrapper hides the names: pass what we have
+        accepted |= {"input_ids", "attention_mask"}
     out: np.ndarray | None = None
     done = 0
     with torch.inference_mode():
