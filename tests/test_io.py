@@ -151,6 +151,17 @@ def test_write_atomic_replaces_whole_file(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["f.txt"]
 
 
+def test_write_atomic_file_is_not_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    target = tmp_path / "f.txt"
+    write_atomic(target, "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+
+
 def test_write_atomic_leaves_old_content_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "f.txt"
     write_atomic(target, "old")
