@@ -341,7 +341,7 @@ th{background:#1f3a5f;color:#fff;position:sticky;top:0}
 th button{all:unset;cursor:pointer;font-weight:600}th button:focus-visible{outline:2px solid #ffd33d}
 th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
 tbody tr:nth-child(odd) td{background:#f7f9fc}tbody tr:nth-child(even) td{background:#e8eef6}
-td.num{text-align:right}td.model{max-width:300px;overflow:hidden;text-overflow:ellipsis}
+td.num{text-align:right}td.method{white-space:normal;min-width:180px;max-width:280px;overflow-wrap:anywhere}td.model{max-width:300px;overflow:hidden;text-overflow:ellipsis}
 .ci{color:#57606a;font-size:12px}.empty{color:#57606a;font-style:italic}
 figure{display:inline-block;margin:0 18px 18px 0;vertical-align:top}figcaption{font-size:12px;color:#57606a;max-width:560px;overflow-wrap:anywhere}
 .wrap{overflow-x:auto;max-width:100%}
@@ -458,13 +458,15 @@ def _cell(key: str, row: dict[str, object], entry: LeaderboardEntry) -> str:
         return (f'<td class="model" data-v="{_E(str(value))}" title="{_E(title)}">{_E(str(value))}'
                 f' <span class="ci">@ {_E(str(row["revision"])[:12])}</span></td>')
     if key == "main_score":
-        return (f'<td class="num" data-v="{value}"><b>{_fmt(value)}</b> <span class="ci">[{_fmt(row["main_score_ci_low"])}, '
+        sel = entry.report.main_score_selection_ci
+        hint = f"allowing for the choice of layer: [{sel[0]:.3f}, {sel[1]:.3f}]"
+        return (f'<td class="num" data-v="{value}" title="{_E(hint)}"><b>{_fmt(value)}</b> <span class="ci">[{_fmt(row["main_score_ci_low"])}, '
                 f'{_fmt(row["main_score_ci_high"])}]</span></td>')
     if key == "affect_auroc":
         return (f'<td class="num" data-v="{value}">{_fmt(value)} <span class="ci">[{_fmt(row["affect_auroc_ci_low"])}, '
                 f'{_fmt(row["affect_auroc_ci_high"])}]</span></td>')
     if key == "method":
-        return (f'<td data-v="{_E(str(value))}">{_E(str(value))} <span class="ci">{_E(str(row["pooling"]))} pooling, '
+        return (f'<td class="method" data-v="{_E(str(value))}">{_E(str(value))} <span class="ci">{_E(str(row["pooling"]))} pooling, '
                 f'{row["cv_folds"]}-fold</span></td>')
     if key == "submitted_at":
         return f'<td data-v="{_E(str(value))}">{_E(str(value)[:10])}</td>'
@@ -498,8 +500,8 @@ def render_html(entries: list[LeaderboardEntry], title: str = "aipsy-affect prob
     meta = (f"{len(entries)} submission{'s' if len(entries) != 1 else ''}"
             + (f", latest {_E(latest.isoformat()[:16].replace('T', ' '))} UTC" if latest else "")
             + f". Rendered by aipsy-affect {_E(__version__)}. Main score: emotion-categorization macro one-vs-rest "
-              "AUROC on the clinical items at the best layer (chance 0.5), with a pair-bootstrap CI that accounts "
-              "for choosing the layer. Affect AUROC (clinical vs matched neutral), complex-neutral false-positive "
+              "AUROC on the clinical items at the best layer (chance 0.5), with that layer's pair-bootstrap 95% CI "
+              "(hover for the interval that also allows for choosing the layer). Affect AUROC (clinical vs matched neutral), complex-neutral false-positive "
               "rate and keyword win rate are at the best affect layer. Click a column header to sort.")
     if len(revisions) > 1:
         meta += (f" <b>Entries were scored against {len(revisions)} different dataset revisions; compare with care.</b>")
