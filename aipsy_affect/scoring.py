@@ -30,7 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ._version import __version__
 from .schema import EMOTIONS
-from .submission import TWIN_SPLIT, MethodInfo, ModelInfo, Submission
+from .io import InputErrors
+from .submission import TWIN_SPLIT, MethodInfo, ModelInfo, Submission, check_submission
 
 if TYPE_CHECKING:
     from .schema import Battery
@@ -341,7 +342,11 @@ def score_submission(
     data_sha256: str | None = None,
     submission_sha256: str | None = None,
 ) -> ScoreReport:
-    """Score a submission that has passed ``check_submission`` against ``battery`` (default: the packaged one)."""
+    """Score a submission against ``battery`` (default: the packaged one).
+
+    The submission is checked first (``check_submission``, dataset revision aside): an invalid one raises
+    ``InputErrors`` instead of a half-computed report.
+    """
     if n_bootstrap < 1:
         raise ValueError("n_bootstrap must be at least 1")
     if not 0.0 < ci_level < 1.0:
@@ -353,6 +358,9 @@ def score_submission(
         battery = load_battery()
         if data_sha256 is None:
             data_sha256 = packaged_sha256()
+    errors = check_submission(submission, battery)
+    if errors:
+        raise InputErrors(errors)
     key = ScoringKey.from_battery(battery)
     layers = sorted(submission.layers, key=lambda layer: layer.layer)
     has_twins = all(t in layers[0].affect for t in key.twins) and bool(key.twins)

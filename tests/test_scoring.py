@@ -414,3 +414,12 @@ def test_docs_runnable_example_scores_at_chance() -> None:
     with contextlib.redirect_stdout(out):
         exec(compile(snippet, "docs/scoring.md", "exec"), {})
     assert 0.4 < float(out.getvalue().strip()) < 0.6
+
+
+def test_scoring_an_unchecked_invalid_submission_raises(battery) -> None:
+    from aipsy_affect.io import InputErrors
+
+    data = make_submission_dict(battery, n_layers=1)
+    del data["layers"][0]["affect"]["neut-fear-work-2"]
+    with pytest.raises(InputErrors, match="missing 1 of 480 required items: neut-fear-work-2"):
+        score_submission(Submission.model_validate(data), battery)
