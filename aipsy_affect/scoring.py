@@ -363,8 +363,9 @@ def score_submission(
         raise InputErrors(errors)
     key = ScoringKey.from_battery(battery)
     layers = sorted(submission.layers, key=lambda layer: layer.layer)
-    has_twins = all(t in layers[0].affect for t in key.twins) and bool(key.twins)
-    twin_category = has_twins and all(t in layers[0].category for t in key.twins)
+    # check_submission makes twins all-or-none within a layer; they are scored when every layer has them.
+    has_twins = bool(key.twins) and all(key.twins[0] in layer.affect for layer in layers)
+    twin_category = has_twins and all(key.twins[0] in layer.category for layer in layers)
 
     clin = _affect(layers, key.clinical)
     neut = _affect(layers, key.neutral)

@@ -423,3 +423,12 @@ def test_scoring_an_unchecked_invalid_submission_raises(battery) -> None:
     del data["layers"][0]["affect"]["neut-fear-work-2"]
     with pytest.raises(InputErrors, match="missing 1 of 480 required items: neut-fear-work-2"):
         score_submission(Submission.model_validate(data), battery)
+
+
+def test_twins_in_only_some_layers_are_not_scored(battery) -> None:
+    data = make_submission_dict(battery, n_layers=2)
+    layer = data["layers"][1]
+    for item_id in [i for i in layer["affect"] if i.startswith("twin-")]:
+        del layer["affect"][item_id], layer["category"][item_id], layer["folds"][item_id]
+    report = score_submission(Submission.model_validate(data), battery, n_bootstrap=20)
+    assert not report.has_twins and report.layers[0].keyword_shift is None
