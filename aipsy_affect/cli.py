@@ -46,10 +46,23 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except (InputError, InputErrors) as exc:
         _err(f"cannot validate {args.file}:\n{exc}")
         return EXIT_INPUT
-    reports = [validate_item(item, strict=args.strict) for item in items]
+    if args.no_model:
+        reports = [validate_item(item, strict=args.strict) for item in items]
+    else:
+        from .certify import score_texts
+        from .classifier import ClassifierError, load_classifier
+
+        try:
+            scored = score_texts([item.text for item in items], load_classifier())
+        except ClassifierError as exc:
+            _err(f"cannot load the classifier ({exc}); use --no-model for the lexical checks only")
+            return EXIT_INPUT
+        reports = [validate_item(item, strict=args.strict, vader=v, nrc=n, classifier=c)
+                   for item, (v, n, c) in zip(items, scored)]
     if args.json:
+        model_fields = {"vader", "nrc", "classifier"} if args.no_model else set()
         for report in reports:
-            print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
+            print(json.dumps(report.model_dump(mode="json", exclude=model_fields), ensure_ascii=False))
     else:
         texts = {item.id: item.text for item in items}
         for report in reports:
@@ -63,9 +76,125 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 print(f"      expressive {line}")
             for warning in report.warnings:
                 print(f"      warning: {warning}")
+            if report.classifier is not None and report.vader is not None and report.nrc is not None:
+                print(f"      methods: VADER compound {report.vader.compound:+.2f}; EmoLex hit rate "
+                      f"{report.nrc.hit_rate:.2f} (top {report.nrc.top_category or '-'}); classifier "
+                      f"P(emotional) {report.classifier.p_emotional:.2f}, label {report.classifier.label} "
+                      f"(confidence {report.classifier.confidence:.2f})")
         failed = sum(not r.passed for r in reports)
         print(f"{len(reports) - failed} passed, {failed} failed")
     return EXIT_FAIL if any(not r.passed for r in reports) else EXIT_OK
+
+
+# --- certify and bench ----------------------------------------------------------------------
+
+def _read_label_map(path: str | None) -> dict[str, str | None] | None:
+    from .io import InputError
+
+    if path is None:
+        return None
+    try:
+        raw = json.loads(open(path, encoding="utf-8").read())
+    except FileNotFoundError:
+        raise InputError(path, None, None, "no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(path, None, None, f"not a JSON object of label -> emotion ({exc})") from None
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
+                                            for k, v in raw.items()):
+        raise InputError(path, None, None, "expected a JSON object mapping each model label to an emotion, "
+                                           "'neutral' or null")
+    return raw
+
+
+def _add_certify_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "certify",
+        help="run the three-method defense battery and write the validation report",
+        description="Score every item with VADER, NRC EmoLex and the contextual classifier; write report.json, "
+                    "REPORT.md, item_scores.jsonl and PNG figures. Exit 0 when every criterion passes, 1 when any "
+                    "fails, 2 when the data or the classifier cannot be loaded.",
+    )
+    p.add_argument("--classifier", default=None, metavar="M",
+                   help="Hugging Face sequence classifier id or local folder (default: the offline MiniLM "
+                        "prototype classifier)")
+    p.add_argument("--label-map", default=None, metavar="FILE",
+                   help="JSON object mapping the classifier's labels to Plutchik emotions, 'neutral' or null")
+    p.add_argument("--out", default="validation", metavar="DIR", help="output folder (default: validation)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where the classifier runs (default: auto, the GPU when present)")
+    p.add_argument("--source", default=None, metavar="DIR",
+                   help="certify the battery in this directory (split .jsonl files) instead of the packaged data")
+    p.set_defaults(func=_cmd_certify)
+
+
+def _cmd_certify(args: argparse.Namespace) -> int:
+    import time
+
+    from pydantic import ValidationError
+
+    from .battery import data_sha256, load_battery
+    from .certify import certify
+    from .classifier import ClassifierError
+    from .io import InputError, InputErrors
+
+    start = time.perf_counter()
+    try:
+        label_map = _read_label_map(args.label_map)
+        battery = load_battery(args.source)
+        data_hash = data_sha256(args.source)
+    except (InputError, InputErrors, ValidationError, OSError, ValueError) as exc:
+        _err(f"cannot read the battery or the label map:\n{exc}")
+        return EXIT_INPUT
+    try:
+        report = certify(args.out, classifier=args.classifier, device=args.device, label_map=label_map,
+                         battery=battery, data_hash=data_hash)
+    except ClassifierError as exc:
+        _err(str(exc))
+        return EXIT_INPUT
+    for c in report.criteria:
+        print(f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.value:.4g} (rule {c.comparison} {c.threshold:g})")
+    print(f"{'certified' if report.passed else 'NOT certified'}: "
+          f"{sum(c.passed for c in report.criteria)}/{len(report.criteria)} criteria pass; wrote {args.out}/ "
+          f"in {time.perf_counter() - start:.1f} s")
+    return EXIT_OK if report.passed else EXIT_FAIL
+
+
+def _add_bench_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="classifier throughput: batched vs a naive one-text-at-a-time loop, in the same run",
+        description="Classify battery texts three ways (naive loop, one call per text, batched) and write the "
+                    "figures with date and machine to a Markdown file (and the GPU figures when a GPU is present).",
+    )
+    p.add_argument("--classifier", default=None, metavar="M", help="classifier id or folder (default: MiniLM)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="use the first N battery items in split order (default: all 672)")
+    p.add_argument("--out", default="validation/BENCHMARK.md", metavar="FILE",
+                   help="Markdown output (default: validation/BENCHMARK.md); '-' prints only")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(func=_cmd_bench)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .battery import load_battery
+    from .bench import render_markdown, run_benchmark
+    from .classifier import ClassifierError
+    from .io import write_atomic
+
+    if args.limit is not None and args.limit < 1:
+        _err("--limit must be at least 1")
+        return EXIT_INPUT
+    texts = [item.text for item in load_battery().items][: args.limit]
+    try:
+        result = run_benchmark(texts, spec=args.classifier)
+    except ClassifierError as exc:
+        _err(str(exc))
+        return EXIT_INPUT
+    markdown = render_markdown(result)
+    if args.out != "-":
+        write_atomic(args.out, markdown)
+    print(result.model_dump_json(indent=2) if args.json else markdown)
+    return EXIT_OK
 
 
 # --- export and publish -------------------------------------------------------------------
@@ -394,8 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aipsy-affect {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_validate_parser, _add_export_parser, _add_publish_parser, _add_score_parser,
-                _add_submit_parser, _add_leaderboard_parser, _add_probe_parser):
+    for add in (_add_validate_parser, _add_certify_parser, _add_bench_parser, _add_export_parser,
+                _add_publish_parser, _add_score_parser, _add_submit_parser, _add_leaderboard_parser,
+                _add_probe_parser):
         add(sub)
     return parser
 

@@ -1,11 +1,14 @@
-"""Item-level validation: well-formedness and the keyword screen (``aipsy-affect validate``)."""
+"""Item-level validation: well-formedness, the keyword screen and the three defense methods (``aipsy-affect validate``)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .classifier import LEAKAGE_THRESHOLD, ClassifierOutput
+from .emotion_lexicon import LexiconScores
 from .schema import MAIN_SPLITS, ItemDraft
 from .screen import KeywordHit, get_screen
+from .sentiment import VaderScores
 
 MIN_VIGNETTE_WORDS = 80
 MAX_VIGNETTE_WORDS = 130
@@ -52,9 +55,24 @@ class ItemReport(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     """Things worth a look that do not fail the item (a failure under ``--strict``)."""
 
+    vader: VaderScores | None = None
+    """Method 1, VADER (neg, neu, pos, compound, the tokens that carried them); ``None`` under ``--no-model``."""
 
-def validate_item(item: ItemDraft, *, strict: bool = False) -> ItemReport:
-    """Apply the lexical rules to one item."""
+    nrc: LexiconScores | None = None
+    """Method 2, NRC EmoLex (category counts, hit rate, top category); ``None`` under ``--no-model``."""
+
+    classifier: ClassifierOutput | None = None
+    """Method 3, the contextual classifier (label, p_emotional, probs); ``None`` under ``--no-model``."""
+
+
+def validate_item(item: ItemDraft, *, strict: bool = False, vader: VaderScores | None = None,
+                  nrc: LexiconScores | None = None, classifier: ClassifierOutput | None = None) -> ItemReport:
+    """Apply the lexical rules to one item, and the leakage rule when the classifier's output is given.
+
+    Leakage: an item with an emotion (keyword twins excepted, they name it on purpose) whose classifier label is
+    that emotion with ``confidence >= LEAKAGE_THRESHOLD``: the words give the category away. A warning, a
+    failing ``classifier_leakage`` check under ``strict``.
+    """
     hits = get_screen().find(item.text)
     keywords = [h for h in hits if h.kind == "forbidden"]
     expressive = [h for h in hits if h.kind == "expressive"]
@@ -85,6 +103,15 @@ def validate_item(item: ItemDraft, *, strict: bool = False) -> ItemReport:
             checks.append(Check(name="expressive", passed=False, message=note))
         else:
             warnings.append(note)
+    if classifier is not None and item.emotion is not None and item.split != "keyword_twins":
+        if classifier.label == item.emotion and classifier.confidence >= LEAKAGE_THRESHOLD:
+            note = (f"classifier leakage: the classifier names the item's own emotion ({item.emotion}) with "
+                    f"confidence {classifier.confidence:.2f} (threshold {LEAKAGE_THRESHOLD})"
+                    + (f"; carried by: {classifier.evidence!r}" if classifier.evidence else ""))
+            if strict:
+                checks.append(Check(name="classifier_leakage", passed=False, message=note))
+            else:
+                warnings.append(note)
     return ItemReport(
         id=item.id,
         passed=all(c.passed for c in checks),
@@ -93,6 +120,9 @@ def validate_item(item: ItemDraft, *, strict: bool = False) -> ItemReport:
         expressive=expressive,
         checks=checks,
         warnings=warnings,
+        vader=vader,
+        nrc=nrc,
+        classifier=classifier,
     )
 
 
