@@ -182,6 +182,12 @@ class CriterionView(BaseModel):
     threshold: Any = None
     """What the value had to meet."""
 
+    comparison: str | None = None
+    """How ``value`` must relate to ``threshold`` (``<=``, ``>=``, ...), when the report says."""
+
+    description: str | None = None
+    """What the criterion checks, in words, when the report says."""
+
 
 class ClassifierView(BaseModel):
     """The contextual classifier the certification ran."""
@@ -662,10 +668,12 @@ def _certification_context(cert: Certification | None) -> dict[str, str]:
     clf = report.classifier
     classifier = f"`{clf.id}`" + (f" at revision `{clf.revision}`" if clf.revision else "")
     if clf.weights_sha256:
-        classifier += f" (weights sha256 `{clf.weights_sha256[:12]}...`)"
+        classifier += f", weights sha256 `{clf.weights_sha256[:12]}...`"
     libs = ", ".join(f"{k} {v}" for k, v in sorted(report.library_versions.items())) or "not stated"
-    table = _table(["criterion", "value", "threshold", "verdict"],
-                   [[c.name, c.value, c.threshold, "pass" if c.passed else "FAIL"] for c in report.criteria])
+    table = _table(["criterion", "what it checks", "value", "required", "verdict"],
+                   [[f"`{c.name}`", c.description, c.value,
+                     f"{c.comparison} {_cell(c.threshold)}" if c.comparison else c.threshold,
+                     "pass" if c.passed else "**FAIL**"] for c in report.criteria])
     return {"certification_status": status, "validation_table": table, "classifier": classifier,
             "certified_package_version": report.package_version, "library_versions": libs}
 

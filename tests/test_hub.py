@@ -66,11 +66,14 @@ def write_validation(folder: Path, battery, data_hash: str, *, passed: bool = Tr
                      lexicon_version: str | None = None, scores: list[dict] | None = None) -> Path:
     """A validation folder of the shape `aipsy-affect certify` writes (report.json + item_scores.jsonl)."""
     folder.mkdir(parents=True, exist_ok=True)
+    # The shape certify writes ({name, passed, value, threshold} plus comparison and description); the second
+    # criterion has only the four contract fields.
     criteria = [
-        {"name": "zero forbidden keywords in the 480", "passed": True, "value": 0, "threshold": 0},
-        {"name": "clinical > neutral P(emotional), paired", "passed": True, "value": 3.2e-15, "threshold": "p < 1e-6"},
-        {"name": "top-1 on clinical at most 30%", "passed": passed, "value": 0.052 if passed else 0.41,
-         "threshold": 0.30},
+        {"name": "forbidden_keywords_480", "passed": True, "value": 0.0, "threshold": 0.0, "comparison": "==",
+         "description": "forbidden emotion keywords in the 480 items"},
+        {"name": "p_emotional_paired", "passed": True, "value": 3.2e-15, "threshold": "p < 1e-6"},
+        {"name": "top1_clinical", "passed": passed, "value": 0.052 if passed else 0.41, "threshold": 0.30,
+         "comparison": "<=", "description": "classifier top-1 accuracy on clinical | at most 30%"},
     ]
     report = {
         "passed": passed, "criteria": criteria, "package_version": "0.1.0", "data_sha256": data_hash,
@@ -252,9 +255,11 @@ def test_validation_table_comes_from_report_json(exported, source):
     _, body = _front_matter((exported.dir / "README.md").read_text(encoding="utf-8"))
     report = json.loads((source.validation / "report.json").read_text())
     for criterion in report["criteria"]:
-        row = f"| {criterion['name']} | {hub._cell(criterion['value'])} | {hub._cell(criterion['threshold'])} | pass |"
-        assert row in body
-    assert "| clinical > neutral P(emotional), paired | 3.20e-15 | p < 1e-6 | pass |" in body
+        assert f"| `{criterion['name']}` | " in body and f"| {hub._cell(criterion['value'])} | " in body
+    assert "| `forbidden_keywords_480` | forbidden emotion keywords in the 480 items | 0 | == 0 | pass |" in body
+    assert "| `p_emotional_paired` | n/a | 3.20e-15 | p < 1e-6 | pass |" in body
+    assert ("| `top1_clinical` | classifier top-1 accuracy on clinical \\| at most 30% | 0.052 | <= 0.3 | pass |"
+            in body)
     assert "**Certified:** all 3 criteria passed." in body
     # Per-split means are computed from the same item scores that fill the columns.
     clinical_ids = {i.id for i in source.battery.split("clinical")}
@@ -291,7 +296,7 @@ def test_failed_certification_is_exported_honestly_but_blocks_when_asked(source,
     assert manifest.certification == "failed"
     body = (tmp_path / "x" / "README.md").read_text()
     assert "**Certification FAILED:** 1 of 3 criteria did not pass" in body
-    assert "| top-1 on clinical at most 30% | 0.41 | 0.3 | FAIL |" in body
+    assert "| `top1_clinical` | classifier top-1 accuracy on clinical \\| at most 30% | 0.41 | <= 0.3 | **FAIL** |" in body
     with pytest.raises(hub.CertificationError) as err:
         hub.export_dataset(source.battery, tmp_path / "y", data_sha256=source.data_hash, certification=cert,
                            allow_failed=False)
@@ -706,3 +711,16 @@ def test_wheel_ships_the_card_template(tmp_path):
                          env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+def test_the_repository_certification_fits_the_hub_contract():
+    """The report `aipsy-affect certify` wrote into validation/ parses with the hub's view and its item scores
+    cover the packaged battery exactly (whether it passed, and whether it is current, is publish's business)."""
+    folder = Path(__file__).resolve().parent.parent / "validation"
+    if not (folder / "report.json").is_file():
+        pytest.skip("validation/report.json has not been written yet (run `aipsy-affect certify`)")
+    cert = hub.load_certification(folder)
+    battery = load_battery()
+    problems = hub.certification_problems(cert, battery, cert.report.data_sha256, cert.report.lexicon_version)
+    assert [p for p in problems if p[0] == "incomplete"] == []
+    assert len(cert.scores) == len(battery.items) and len(cert.report.criteria) >= 6
