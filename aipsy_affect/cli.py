@@ -167,8 +167,9 @@ def _add_bench_parser(sub: argparse._SubParsersAction) -> None:
                     "figures with date and machine to a Markdown file (and the GPU figures when a GPU is present).",
     )
     p.add_argument("--classifier", default=None, metavar="M", help="classifier id or folder (default: MiniLM)")
-    p.add_argument("--limit", type=int, default=None, metavar="N",
-                   help="use the first N battery items in split order (default: all 672)")
+    p.add_argument("--n", type=int, default=96, metavar="N",
+                   help="number of battery items, spread evenly over the 672 in split order (default: 96)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds per mode; the median counts (default: 3)")
     p.add_argument("--out", default="validation/BENCHMARK.md", metavar="FILE",
                    help="Markdown output (default: validation/BENCHMARK.md); '-' prints only")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -181,12 +182,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from .classifier import ClassifierError
     from .io import write_atomic
 
-    if args.limit is not None and args.limit < 1:
-        _err("--limit must be at least 1")
+    if args.n < 1 or args.rounds < 1:
+        _err("--n and --rounds must be at least 1")
         return EXIT_INPUT
-    texts = [item.text for item in load_battery().items][: args.limit]
+    items = load_battery().items
+    n = min(args.n, len(items))
+    # An even spread over the splits, so every kind of text is represented.
+    texts = [items[(k * len(items)) // n].text for k in range(n)]
     try:
-        result = run_benchmark(texts, spec=args.classifier)
+        result = run_benchmark(texts, spec=args.classifier, rounds=args.rounds,
+                               selection=f"{n} of {len(items)}, evenly spaced in split order")
     except ClassifierError as exc:
         _err(str(exc))
         return EXIT_INPUT

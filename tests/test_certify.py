@@ -183,7 +183,7 @@ def test_certify_cli_exit_codes(synthetic_battery_records: dict[str, list[dict]]
 
 def test_benchmark_compares_modes_on_the_same_texts() -> None:
     texts = ["Marta was furious.", "She filed the papers.", "Leon was astonished. He sat down."]
-    result = run_benchmark(texts, StubClassifier(), gpu=False)
+    result = run_benchmark(texts, StubClassifier(), gpu=False, rounds=2)
     assert [t.mode for t in result.timings] == ["naive", "per_text", "batched"]
     assert result.n_texts == 3 and result.labels_agree == 1.0 and result.max_abs_p_emotional_diff == 0.0
     md = render_markdown(result)
@@ -242,3 +242,15 @@ def test_certify_packaged_battery_reproduces_committed_outputs(tmp_path: Path) -
     assert [r["classifier_label"] for r in fresh] == [r["classifier_label"] for r in committed]
     assert [r["p_emotional"] for r in fresh] == pytest.approx([r["p_emotional"] for r in committed], abs=1e-4)
     assert _verdicts(report) == {c["name"]: c["passed"] for c in _committed()["criteria"]}
+
+
+def test_bench_cli_writes_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from aipsy_affect import bench
+
+    monkeypatch.setattr(bench, "load_classifier", lambda *a, **k: StubClassifier())
+    out = tmp_path / "BENCH.md"
+    assert main(["bench", "--n", "5", "--rounds", "1", "--out", str(out)]) == EXIT_OK
+    text = out.read_text()
+    assert "5 battery items" in text and "| naive | cpu |" in text
+    assert main(["bench", "--n", "0"]) == EXIT_INPUT
