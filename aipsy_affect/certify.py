@@ -517,7 +517,8 @@ def _fmt(x: float) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    # A pipe inside a cell ("VADER |compound|") would split it; the HTML entity renders the same.
+    out += ["| " + " | ".join(str(c).replace("|", "&#124;") for c in row) + " |" for row in rows]
     return out + [""]
 
 
@@ -547,7 +548,7 @@ def render_markdown(report: CertificationReport) -> str:
         "",
     ]
     lines += _table(["criterion", "value", "rule", "verdict", "what it checks"],
-                    [(x.name, _fmt(x.value), f"{x.comparison.replace('|', '&#124;')} {_fmt(x.threshold)}",
+                    [(x.name, _fmt(x.value), f"{x.comparison} {_fmt(x.threshold)}",
                       "pass" if x.passed else "**FAIL**", x.description) for x in r.criteria])
 
     lines += ["## Per-split summaries", ""]
@@ -599,7 +600,7 @@ def render_markdown(report: CertificationReport) -> str:
               f"{len(r.category_readable)} of {r.counts['clinical']} clinical vignettes; the evidence is the sentence "
               "that carried the top emotion. These are the items whose category is most readable from the words.", ""]
     lines += _table(["id", "confidence", "P(emotional)", "evidence sentence"],
-                    [(x["id"], _fmt(x["confidence"]), _fmt(x["p_emotional"]), (x["evidence"] or "").replace("|", "/"))
+                    [(x["id"], _fmt(x["confidence"]), _fmt(x["p_emotional"]), x["evidence"] or "")
                      for x in r.category_readable[:15]])
 
     kw = r.keywords
@@ -616,8 +617,8 @@ def render_markdown(report: CertificationReport) -> str:
 
     lines += ["## Words that moved the bag-of-words and lexicon scores", "",
               "The VADER tokens whose summed valence, and the EmoLex words whose item counts, differ most between "
-              "the 192 clinical vignettes and their 192 matched neutrals: situational vocabulary, since the screen "
-              "finds no emotion keyword in either.", ""]
+              "the clinical vignettes and their matched neutrals. With no emotion keyword in the 480 (see Keywords), "
+              "this is situational vocabulary.", ""]
     lines += _table(["VADER token", "clinical: items, summed valence", "neutral: items, summed valence"],
                     [(x["token"], f"{x['clinical_items']}, {x['clinical_valence']:+.2f}",
                       f"{x['neutral_items']}, {x['neutral_valence']:+.2f}") for x in r.contributors["vader"]])
