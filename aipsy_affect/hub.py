@@ -36,7 +36,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._version import __version__
-from .io import InputError, InputErrors, located_errors, read_models, write_atomic
+from .io import InputError, InputErrors, located_errors, read_models, validate_records, write_atomic
 from .schema import DOMAINS, EMOTIONS, MAIN_SPLITS, SPLITS, Battery, StimulusItem
 
 #: Bump when the layout of an export (files, columns, manifest) changes.
@@ -490,29 +490,20 @@ def read_export_split(folder: str | os.PathLike[str], name: str) -> list[Stimulu
                 ([f"unknown column(s) {', '.join(unknown)}"] if unknown else [])
         raise InputError(path, None, None, "; ".join(parts))
     structural = [c for c in PUBLIC_COLUMNS + OUR_COLUMNS if c in StimulusItem.model_fields]
-    errors: list[InputError] = []
-    items: list[StimulusItem] = []
-    seen: dict[str, int] = {}
-    for row_no, row in enumerate(table.to_pylist(), start=1):
-        try:
-            item = StimulusItem.model_validate({c: row[c] for c in structural})
-        except ValidationError as exc:
-            errors.extend(located_errors(path, row_no, exc))
-            continue
+    rows = table.to_pylist()
+
+    def check(row_no: int, item: StimulusItem) -> list[InputError]:
+        found = []
         if item.split != name:
-            errors.append(InputError(path, row_no, "split", f"{item.split!r} in the file of split {name!r}"))
-        if row["word_count"] != item.word_count:
-            errors.append(InputError(path, row_no, "word_count",
-                                     f"{row['word_count']} does not match the text ({item.word_count} words)"))
-        if item.id in seen:
-            errors.append(InputError(path, row_no, "id", f"duplicate id {item.id!r} (first at row {seen[item.id]})"))
-        seen.setdefault(item.id, row_no)
-        items.append(item)
-    if errors:
-        raise InputErrors(errors)
-    if not items:
-        raise InputErrors([InputError(path, None, None, "file holds no items")])
-    return items
+            found.append(InputError(path, row_no, "split", f"{item.split!r} in the file of split {name!r}"))
+        stored = rows[row_no - 1]["word_count"]
+        if stored != item.word_count:
+            found.append(InputError(path, row_no, "word_count",
+                                    f"{stored} does not match the text ({item.word_count} words)"))
+        return found
+
+    records = ((row_no, {c: row[c] for c in structural}) for row_no, row in enumerate(rows, start=1))
+    return validate_records(path, records, StimulusItem, check)
 
 
 def download_export(repo_id: str, revision: str) -> Path:

@@ -11,7 +11,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -170,12 +170,20 @@ def located_errors(path: str | os.PathLike[str], line: int, exc: ValidationError
     return out
 
 
-def read_models(path: str | os.PathLike[str], model: type[M]) -> list[M]:
-    """Read every record of ``path`` as ``model``; raise ``InputErrors`` listing every bad record."""
+def validate_records(
+    path: str | os.PathLike[str],
+    records: Iterable[tuple[int, Any]],
+    model: type[M],
+    check: Callable[[int, M], list[InputError]] | None = None,
+) -> list[M]:
+    """Validate ``(line, raw record)`` pairs as ``model``; raise ``InputErrors`` listing every bad record.
+
+    Ids must be unique; ``check`` adds source-specific problems for a record that validated.
+    """
     errors: list[InputError] = []
     items: list[M] = []
     seen: dict[str, int] = {}
-    for line, raw in iter_records(path):
+    for line, raw in records:
         if not isinstance(raw, dict):
             errors.append(InputError(path, line, None, f"expected a JSON object, got {type(raw).__name__}"))
             continue
@@ -184,6 +192,8 @@ def read_models(path: str | os.PathLike[str], model: type[M]) -> list[M]:
         except ValidationError as exc:
             errors.extend(located_errors(path, line, exc))
             continue
+        if check is not None:
+            errors.extend(check(line, item))
         item_id = getattr(item, "id", None)
         if item_id is not None:
             if item_id in seen:
@@ -196,6 +206,11 @@ def read_models(path: str | os.PathLike[str], model: type[M]) -> list[M]:
     if not items:
         raise InputErrors([InputError(path, None, None, "file holds no items")])
     return items
+
+
+def read_models(path: str | os.PathLike[str], model: type[M]) -> list[M]:
+    """Read every record of ``path`` as ``model``; raise ``InputErrors`` listing every bad record."""
+    return validate_records(path, iter_records(path), model)
 
 
 def read_items(path: str | os.PathLike[str]) -> list[ItemDraft]:
