@@ -1,9 +1,7 @@
 """aipsy-affect: a keyword-free clinical emotion stimulus battery, its defense battery and benchmark."""
 
-from ._version import __version__
-from .battery import data_sha256, load_battery, load_split
-from .lexicon import Lexicon, load_lexicon
-from .schema import (
+from aipsy_affect._version import __version__
+from aipsy_affect.battery.schema import (
     DOMAINS,
     EMOTION_ALIASES,
     EMOTIONS,
@@ -14,37 +12,46 @@ from .schema import (
     StimulusItem,
     canonical_emotion,
 )
-from .screen import KeywordHit, find_keywords
-from .submission import LayerOutputs, MethodInfo, ModelInfo, Submission, check_submission, load_submission
+from aipsy_affect.battery.sources import data_sha256, load_battery, load_split
+from aipsy_affect.benchmark.submission import (
+    LayerOutputs,
+    MethodInfo,
+    ModelInfo,
+    Submission,
+    check_submission,
+    load_submission,
+)
+from aipsy_affect.keywords.lexicon import Lexicon, load_lexicon
+from aipsy_affect.keywords.screen import KeywordHit, find_keywords
 
 #: Public names whose modules import NumPy or more; loaded on first use so ``import aipsy_affect`` stays light.
 #: Add ``"name": "module"`` here for other heavy public names.
 _LAZY: dict[str, str] = {
-    "LayerScores": "scoring",
-    "ScoreReport": "scoring",
-    "score_submission": "scoring",
-    "Leaderboard": "leaderboard",
-    "LeaderboardEntry": "leaderboard",
-    "submit": "leaderboard",
-    "export_dataset": "hub",
-    "load_certification": "hub",
-    "publish_dataset": "hub",
-    "verify_export": "hub",
-    "CertificationReport": "certify",
-    "run_certification": "certify",
-    "ClassifierOutput": "classifier",
-    "EmotionClassifier": "classifier",
-    "classify_texts": "classifier",
-    "load_classifier": "classifier",
-    "LexiconScores": "emotion_lexicon",
-    "lexicon_scores": "emotion_lexicon",
-    "VaderScores": "sentiment",
-    "vader_scores": "sentiment",
-    "DEFAULT_PROMPT": "probe",
-    "ProbeConfig": "probe",
-    "ProbeRun": "probe",
-    "build_submission": "probe",
-    "run_probe": "probe",
+    "LayerScores": "benchmark.scoring",
+    "ScoreReport": "benchmark.scoring",
+    "score_submission": "benchmark.scoring",
+    "Leaderboard": "benchmark.leaderboard",
+    "LeaderboardEntry": "benchmark.leaderboard",
+    "submit": "benchmark.leaderboard",
+    "export_dataset": "hub.export",
+    "load_certification": "hub.certification",
+    "publish_dataset": "hub.publish",
+    "verify_export": "battery.export_format",
+    "CertificationReport": "certify.run",
+    "run_certification": "certify.run",
+    "ClassifierOutput": "defense.classifier",
+    "EmotionClassifier": "defense.classifier",
+    "classify_texts": "defense.classifier",
+    "load_classifier": "defense.classifier",
+    "LexiconScores": "defense.emolex",
+    "lexicon_scores": "defense.emolex",
+    "VaderScores": "defense.vader",
+    "vader_scores": "defense.vader",
+    "DEFAULT_PROMPT": "probe.run",
+    "ProbeConfig": "probe.run",
+    "ProbeRun": "probe.run",
+    "build_submission": "probe.run",
+    "run_probe": "probe.run",
 }
 
 
@@ -54,7 +61,7 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'aipsy_affect' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(f"aipsy_affect.{module}"), name)
     globals()[name] = value
     return value
 

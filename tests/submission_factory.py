@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from aipsy_affect.schema import EMOTIONS, Battery, StimulusItem
+from aipsy_affect.battery.schema import EMOTIONS, Battery, StimulusItem
 from synthetic import synthetic_records
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 
-from aipsy_affect.schema import DOMAINS, EMOTIONS
+from aipsy_affect.battery.schema import DOMAINS, EMOTIONS
 
 _FILLER = ("the a table road window paper morning street box door letter river kettle shelf bench "
            "ticket garden lamp folder coat bus field wall chair note map cup station yard").split()

@@ -15,8 +15,8 @@ from scipy.stats import wilcoxon
 
 import aipsy_affect
 from aipsy_affect import DOMAINS, EMOTIONS, MAIN_SPLITS, load_battery, load_split
-from aipsy_affect.schema import DESIGN_COUNTS
-from aipsy_affect.screen import find_keywords
+from aipsy_affect.battery.schema import DESIGN_COUNTS
+from aipsy_affect.keywords.screen import find_keywords
 
 ROOT = Path(__file__).resolve().parent.parent
 

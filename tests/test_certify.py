@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import aipsy_affect
-from aipsy_affect import certify as certify_mod
-from aipsy_affect.bench import render_markdown, run_benchmark
-from aipsy_affect.certify import (
+from aipsy_affect.certify import run as certify_mod
+from aipsy_affect.defense.bench import render_markdown, run_benchmark
+from aipsy_affect.certify.run import (
     FIGURES,
     ITEM_SCORE_FIELDS,
     CertificationReport,
@@ -23,18 +23,18 @@ from aipsy_affect.certify import (
     certify,
     render_markdown as render_report,
 )
-from aipsy_affect.classifier import (
+from aipsy_affect.defense.classifier import (
     MINILM_WEIGHTS_SHA256,
     NEUTRAL,
     ClassifierInfo,
     ClassifierOutput,
     EmotionClassifier,
 )
-from aipsy_affect.cli import EXIT_FAIL, EXIT_INPUT, EXIT_OK, main
-from aipsy_affect.emotion_lexicon import lexicon_scores
-from aipsy_affect.schema import EMOTIONS, SPLITS, Battery, StimulusItem
-from aipsy_affect.screen import find_keywords
-from aipsy_affect.sentiment import vader_scores
+from aipsy_affect.cli.main import EXIT_FAIL, EXIT_INPUT, EXIT_OK, main
+from aipsy_affect.defense.emolex import lexicon_scores
+from aipsy_affect.battery.schema import EMOTIONS, SPLITS, Battery, StimulusItem
+from aipsy_affect.keywords.screen import find_keywords
+from aipsy_affect.defense.vader import vader_scores
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATION = ROOT / "validation"
@@ -246,7 +246,7 @@ def test_certify_packaged_battery_reproduces_committed_outputs(tmp_path: Path) -
 
 def test_bench_cli_writes_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                    capsys: pytest.CaptureFixture[str]) -> None:
-    from aipsy_affect import bench
+    from aipsy_affect.defense import bench as bench
 
     monkeypatch.setattr(bench, "load_classifier", lambda *a, **k: StubClassifier())
     out = tmp_path / "BENCH.md"

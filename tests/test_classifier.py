@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from aipsy_affect.classifier import (
+from aipsy_affect.defense.classifier import (
     DEFAULT_CLASSIFIER,
     LEAKAGE_THRESHOLD,
     MINILM_WEIGHTS_SHA256,
@@ -25,9 +25,9 @@ from aipsy_affect.classifier import (
     resolve_label_map,
     split_sentences,
 )
-from aipsy_affect.cli import EXIT_FAIL, EXIT_OK, main
-from aipsy_affect.schema import EMOTIONS
-from aipsy_affect.screen import find_keywords
+from aipsy_affect.cli.main import EXIT_FAIL, EXIT_OK, main
+from aipsy_affect.battery.schema import EMOTIONS
+from aipsy_affect.keywords.screen import find_keywords
 
 # Written for these tests (not battery texts): routine narratives and one keyword sentence per emotion.
 ROUTINE = [
@@ -163,7 +163,7 @@ def test_batched_equals_naive_and_duplicates_are_encoded_once(minilm: PrototypeC
 def _tiny_classifier(folder: Path, labels: list[str], problem_type: str | None = None) -> Path:
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from aipsy_affect.classifier import _minilm_dir
+    from aipsy_affect.defense.classifier import _minilm_dir
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=30522, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,

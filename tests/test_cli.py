@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aipsy_affect.cli import EXIT_FAIL, EXIT_INPUT, EXIT_OK, main
+from aipsy_affect.cli.main import EXIT_FAIL, EXIT_INPUT, EXIT_OK, main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -68,7 +68,7 @@ def test_expressive_is_a_warning_unless_strict(tmp_path: Path, capsys: pytest.Ca
 
 def test_json_lines_one_per_item() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "aipsy_affect.cli", "validate", "--no-model", "--json",
+        [sys.executable, "-m", "aipsy_affect.cli.main", "validate", "--no-model", "--json",
          str(FIXTURES / "sample_items.jsonl")],
         capture_output=True, text=True, check=False,
     )
@@ -86,7 +86,7 @@ def test_json_lines_one_per_item() -> None:
 def test_validate_no_model_is_fast_and_light() -> None:
     # The brief's target: 10 items in under 2 s wall clock, interpreter start included.
     code = ("import sys, runpy; sys.argv=['aipsy-affect','validate','--no-model',%r];"
-            "import aipsy_affect.cli as c; rc=c.main(sys.argv[1:]);"
+            "import aipsy_affect.cli.main as c; rc=c.main(sys.argv[1:]);"
             "heavy=[m for m in ('torch','transformers','datasets','sklearn','pandas') if m in sys.modules];"
             "print('HEAVY', heavy, file=sys.stderr)") % str(FIXTURES / "sample_items.jsonl")
     env = dict(os.environ)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from aipsy_affect.emotion_lexicon import (
+from aipsy_affect.defense.emolex import (
     NRC_CATEGORIES,
     LexiconScores,
     _nrc_lexicon,
@@ -17,7 +17,7 @@ from aipsy_affect.emotion_lexicon import (
     nrc_info,
     tokenize,
 )
-from aipsy_affect.schema import EMOTIONS
+from aipsy_affect.battery.schema import EMOTIONS
 
 
 def test_tokenize_is_lowercase_words_without_possessives() -> None:
@@ -84,7 +84,7 @@ def test_batch_and_round_trip() -> None:
 
 
 def test_needs_no_textblob_or_nltk_data() -> None:
-    code = ("import sys; from aipsy_affect.emotion_lexicon import lexicon_scores; "
+    code = ("import sys; from aipsy_affect.defense.emolex import lexicon_scores; "
             "s = lexicon_scores('The murder shocked the town.'); assert s.n_hits > 0; "
             "print('textblob' in sys.modules, 'nltk' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()

@@ -1,4 +1,4 @@
-"""Hub export, dataset card, publish and loading from anywhere (aipsy_affect.hub, battery ``source=``).
+"""Hub export, dataset card, publish and loading from anywhere (aipsy_affect.hub.export, battery ``source=``).
 
 Everything runs offline on the synthetic full-size battery. The publish path is tested by asserting the exact
 operations passed to an autospec'd ``HfApi`` (see docs/hub.md for why not a stub server); loading from a Hub
@@ -22,12 +22,15 @@ from unittest import mock
 import pytest
 import yaml
 
-from aipsy_affect import hub
-from aipsy_affect.battery import data_sha256, load_battery, load_split, resolve_source
-from aipsy_affect.cli import EXIT_FAIL, EXIT_INPUT, EXIT_OK, main
-from aipsy_affect.io import InputErrors
-from aipsy_affect.lexicon import load_lexicon
-from aipsy_affect.schema import MAIN_SPLITS, StimulusItem
+from aipsy_affect import errors
+from aipsy_affect.battery import export_format
+from aipsy_affect.hub import card, certification, publish
+from aipsy_affect.hub import export as hexport
+from aipsy_affect.battery.sources import data_sha256, load_battery, load_split, resolve_source
+from aipsy_affect.cli.main import EXIT_FAIL, EXIT_INPUT, EXIT_OK, main
+from aipsy_affect.battery.io import InputErrors
+from aipsy_affect.keywords.lexicon import load_lexicon
+from aipsy_affect.battery.schema import MAIN_SPLITS, StimulusItem
 
 REPO = "test-org/aipsy-affect"
 TAG = "v0.1.0"
@@ -105,8 +108,8 @@ def source(tmp_path_factory, synthetic_battery_records):
 def exported(source, tmp_path_factory):
     """One certified export of the synthetic battery, rendered for REPO at TAG."""
     out = tmp_path_factory.mktemp("hub-export") / "repo"
-    cert = hub.load_certification(source.validation)
-    manifest = hub.export_dataset(source.battery, out, data_sha256=source.data_hash, certification=cert,
+    cert = certification.load_certification(source.validation)
+    manifest = hexport.export_dataset(source.battery, out, data_sha256=source.data_hash, certification=cert,
                                   repo_id=REPO, revision=TAG)
     return SimpleNamespace(dir=out, manifest=manifest, cert=cert)
 
@@ -124,14 +127,14 @@ def _front_matter(readme: str) -> tuple[dict, str]:
 # --- export: layout and determinism ---------------------------------------------------------------------
 
 def test_export_is_byte_identical_across_runs(source, exported, tmp_path):
-    cert = hub.load_certification(source.validation)
+    cert = certification.load_certification(source.validation)
     again = tmp_path / "again"
-    hub.export_dataset(source.battery, again, data_sha256=source.data_hash, certification=cert, repo_id=REPO,
+    hexport.export_dataset(source.battery, again, data_sha256=source.data_hash, certification=cert, repo_id=REPO,
                        revision=TAG)
     first = _tree(exported.dir)
     assert _tree(again) == first
     # Exporting over a previous export rewrites it to the same bytes.
-    hub.export_dataset(source.battery, again, data_sha256=source.data_hash, certification=cert, repo_id=REPO,
+    hexport.export_dataset(source.battery, again, data_sha256=source.data_hash, certification=cert, repo_id=REPO,
                        revision=TAG)
     assert _tree(again) == first
 
@@ -153,13 +156,13 @@ def test_export_layout_and_manifest(exported):
     assert manifest["splits"] == {"default": {"clinical": 192, "neutral": 192, "moderate": 48, "complex_neutral": 48},
                                   "keyword_twins": {"keyword_twins": 192}}
     assert "pyarrow" in manifest["library_versions"] and manifest["package_version"]
-    assert hub.verify_export(exported.dir).data_sha256 == manifest["data_sha256"]
+    assert export_format.verify_export(exported.dir).data_sha256 == manifest["data_sha256"]
 
 
 def test_export_refuses_a_non_empty_directory_that_is_not_an_export(source, tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(hub.ExportError, match="not empty"):
-        hub.export_dataset(source.battery, tmp_path, data_sha256=source.data_hash, certification=None)
+    with pytest.raises(errors.ExportError, match="not empty"):
+        hexport.export_dataset(source.battery, tmp_path, data_sha256=source.data_hash, certification=None)
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
@@ -167,10 +170,10 @@ def test_export_removes_files_the_previous_export_listed_but_keeps_dotfiles(sour
     target = tmp_path / "repo"
     shutil.copytree(exported.dir, target)
     (target / ".gitattributes").write_text("*.parquet filter=lfs\n")
-    hub.export_dataset(source.battery, target, data_sha256=source.data_hash, certification=None)
+    hexport.export_dataset(source.battery, target, data_sha256=source.data_hash, certification=None)
     assert not (target / "validation" / "report.json").exists()  # the uncertified export carries no report
     assert (target / ".gitattributes").exists()
-    hub.verify_export(target)
+    export_format.verify_export(target)
 
 
 # --- load_dataset on the export (offline) ----------------------------------------------------------------
@@ -182,8 +185,8 @@ def test_load_dataset_gives_the_splits_sizes_and_features(exported, tmp_path):
     assert {name: split.num_rows for name, split in ds.items()} == {
         "clinical": 192, "neutral": 192, "moderate": 48, "complex_neutral": 48}
     for split in ds.values():
-        assert tuple(split.column_names[: len(hub.PUBLIC_COLUMNS)]) == hub.PUBLIC_COLUMNS
-        assert split.features == hub.export_features()
+        assert tuple(split.column_names[: len(export_format.PUBLIC_COLUMNS)]) == export_format.PUBLIC_COLUMNS
+        assert split.features == export_format.export_features()
     row = ds["neutral"][0]
     assert row["emotion"] is None and row["intensity"] == "none" and row["matched_control_id"].startswith("clin-")
     assert row["word_count"] == len(row["text"].split())
@@ -192,18 +195,18 @@ def test_load_dataset_gives_the_splits_sizes_and_features(exported, tmp_path):
     # The certification columns carry item_scores.jsonl, item by item.
     expected = {r["id"]: r for r in fake_scores(load_battery(exported.dir))}
     for row in ds["clinical"]:
-        for col in hub.SCORE_COLUMNS:
+        for col in export_format.SCORE_COLUMNS:
             assert row[col] == expected[row["id"]][col]
 
 
 def test_uncertified_export_has_null_certification_columns(source, tmp_path):
     import pyarrow.parquet as pq
 
-    manifest = hub.export_dataset(source.battery, tmp_path / "x", data_sha256=source.data_hash, certification=None)
+    manifest = hexport.export_dataset(source.battery, tmp_path / "x", data_sha256=source.data_hash, certification=None)
     assert manifest.certification == "uncertified" and manifest.report_sha256 is None
     table = pq.read_table(tmp_path / "x" / "data" / "clinical.parquet")
-    assert table.column_names == list(hub.EXPORT_COLUMNS)
-    assert all(table.column(c).null_count == 192 for c in hub.SCORE_COLUMNS)
+    assert table.column_names == list(export_format.EXPORT_COLUMNS)
+    assert all(table.column(c).null_count == 192 for c in export_format.SCORE_COLUMNS)
     readme = (tmp_path / "x" / "README.md").read_text()
     assert "**Not certified.**" in readme
 
@@ -224,7 +227,7 @@ def test_yaml_header(exported):
     infos = {i["config_name"]: i for i in header["dataset_info"]}
     assert {s["name"]: s["num_examples"] for s in infos["default"]["splits"]} == {
         "clinical": 192, "neutral": 192, "moderate": 48, "complex_neutral": 48}
-    assert [f["name"] for f in infos["keyword_twins"]["features"]] == list(hub.EXPORT_COLUMNS)
+    assert [f["name"] for f in infos["keyword_twins"]["features"]] == list(export_format.EXPORT_COLUMNS)
     sizes = {f.path: f.bytes for f in exported.manifest.files}
     assert infos["default"]["download_size"] == sum(sizes[f"data/{s}.parquet"] for s in MAIN_SPLITS)
     card = DatasetCard.load(exported.dir / "README.md")  # the Hub's own parser accepts the metadata
@@ -255,7 +258,7 @@ def test_validation_table_comes_from_report_json(exported, source):
     _, body = _front_matter((exported.dir / "README.md").read_text(encoding="utf-8"))
     report = json.loads((source.validation / "report.json").read_text())
     for criterion in report["criteria"]:
-        assert f"| `{criterion['name']}` | " in body and f"| {hub._cell(criterion['value'])} | " in body
+        assert f"| `{criterion['name']}` | " in body and f"| {card._cell(criterion['value'])} | " in body
     assert "| `forbidden_keywords_480` | forbidden emotion keywords in the 480 items | 0 | == 0 | pass |" in body
     assert "| `p_emotional_paired` | n/a | 3.20e-15 | p < 1e-6 | pass |" in body
     assert ("| `top1_clinical` | classifier top-1 accuracy on clinical \\| at most 30% | 0.052 | <= 0.3 | pass |"
@@ -269,36 +272,36 @@ def test_validation_table_comes_from_report_json(exported, source):
 
 
 def test_expressive_words_are_counted_and_the_card_adapts(synthetic_battery_records):
-    _, summary, table = hub._screen_summary(load_battery_from(synthetic_battery_records))
+    _, summary, table = card._screen_summary(load_battery_from(synthetic_battery_records))
     assert "none was found" in summary and "| `clinical` | 192 | 0 |" in table
     records = json.loads(json.dumps(synthetic_battery_records))
     first = records["complex_neutral"][0]
     first["text"] = first["text"].replace(" saw ", " smiled and saw ", 1)
-    verdict, summary, table = hub._screen_summary(load_battery_from(records))
+    verdict, summary, table = card._screen_summary(load_battery_from(records))
     assert "rare but not absent" in summary
     assert "| `complex_neutral` | 48 | 1 |" in table and "Most frequent expressive words: smiled (1)." in table
     assert "**no** forbidden" in verdict
     first["text"] = first["text"].replace(" smiled and saw ", " was furious and saw ", 1)
-    verdict, _, _ = hub._screen_summary(load_battery_from(records))
+    verdict, _, _ = card._screen_summary(load_battery_from(records))
     assert verdict.startswith("**Warning:** the screen finds 1 forbidden keyword(s): 1 in complex_neutral")
 
 
 def load_battery_from(records: dict[str, list[dict]]):
-    from aipsy_affect.schema import Battery
+    from aipsy_affect.battery.schema import Battery
 
     return Battery(items=tuple(StimulusItem.model_validate(r) for rows in records.values() for r in rows))
 
 
 def test_failed_certification_is_exported_honestly_but_blocks_when_asked(source, tmp_path):
     val = write_validation(tmp_path / "val", source.battery, source.data_hash, passed=False)
-    cert = hub.load_certification(val)
-    manifest = hub.export_dataset(source.battery, tmp_path / "x", data_sha256=source.data_hash, certification=cert)
+    cert = certification.load_certification(val)
+    manifest = hexport.export_dataset(source.battery, tmp_path / "x", data_sha256=source.data_hash, certification=cert)
     assert manifest.certification == "failed"
     body = (tmp_path / "x" / "README.md").read_text()
     assert "**Certification FAILED:** 1 of 3 criteria did not pass" in body
     assert "| `top1_clinical` | classifier top-1 accuracy on clinical \\| at most 30% | 0.41 | <= 0.3 | **FAIL** |" in body
-    with pytest.raises(hub.CertificationError) as err:
-        hub.export_dataset(source.battery, tmp_path / "y", data_sha256=source.data_hash, certification=cert,
+    with pytest.raises(errors.CertificationError) as err:
+        hexport.export_dataset(source.battery, tmp_path / "y", data_sha256=source.data_hash, certification=cert,
                            allow_failed=False)
     assert err.value.reason == "failed"
 
@@ -310,9 +313,9 @@ def test_quick_start_runs(source, tmp_path, monkeypatch):
     import datasets
     from huggingface_hub import constants
 
-    cert = hub.load_certification(source.validation)
+    cert = certification.load_certification(source.validation)
     repo = tmp_path / "repo"
-    hub.export_dataset(source.battery, repo, data_sha256=source.data_hash, certification=cert, repo_id=REPO,
+    hexport.export_dataset(source.battery, repo, data_sha256=source.data_hash, certification=cert, repo_id=REPO,
                        revision=TAG)
     _fill_hub_cache(tmp_path / "hub-cache", repo, REPO, TAG, monkeypatch)
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "ds-cache")
@@ -333,21 +336,21 @@ def test_quick_start_runs(source, tmp_path, monkeypatch):
 
 
 def test_template_placeholders_must_all_be_known(source, exported):
-    assert hub.render_template("a {{ x }} b {{y}}", {"x": "1", "y": "2"}) == "a 1 b 2"
-    with pytest.raises(hub.ExportError, match="no value: nope"):
-        hub.render_template("{{ nope }}", {})
-    context = hub.card_context(source.battery, cert=exported.cert, data_sha256=source.data_hash,
+    assert card.render_template("a {{ x }} b {{y}}", {"x": "1", "y": "2"}) == "a 1 b 2"
+    with pytest.raises(errors.ExportError, match="no value: nope"):
+        card.render_template("{{ nope }}", {})
+    context = card.card_context(source.battery, cert=exported.cert, data_sha256=source.data_hash,
                                lexicon_version=load_lexicon().version, repo_id=REPO, revision=TAG)
-    placeholders = set(re.findall(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}", hub.card_template()))
+    placeholders = set(re.findall(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}", card.card_template()))
     assert len(placeholders) > 15 and placeholders <= set(context)
 
 
 def test_column_docs_and_features_cover_every_column():
-    assert set(hub.COLUMN_DOCS) == set(hub.EXPORT_COLUMNS)
+    assert set(export_format.COLUMN_DOCS) == set(export_format.EXPORT_COLUMNS)
     structural = {*StimulusItem.model_fields, *StimulusItem.model_computed_fields}
-    assert set(hub.PUBLIC_COLUMNS + hub.OUR_COLUMNS) == structural
-    assert list(hub.export_features()) == list(hub.EXPORT_COLUMNS)
-    assert hub.export_features()["emotion"].dtype == "string"
+    assert set(export_format.PUBLIC_COLUMNS + export_format.OUR_COLUMNS) == structural
+    assert list(export_format.export_features()) == list(export_format.EXPORT_COLUMNS)
+    assert export_format.export_features()["emotion"].dtype == "string"
 
 
 # --- loading from anywhere --------------------------------------------------------------------------------
@@ -415,7 +418,7 @@ def test_a_tampered_export_is_refused(exported, tmp_path):
     shutil.copytree(exported.dir, target)
     path = target / "data" / "neutral.parquet"
     path.write_bytes(path.read_bytes() + b"\0")
-    with pytest.raises(hub.ExportError, match="does not match manifest.json"):
+    with pytest.raises(errors.ExportError, match="does not match manifest.json"):
         load_battery(target)
 
 
@@ -427,8 +430,8 @@ def _rewrite_split(folder: Path, split: str, edit) -> None:
     path = folder / "data" / f"{split}.parquet"
     rows = pq.read_table(path).to_pylist()
     edit(rows)
-    table = pa.Table.from_pylist(rows, schema=hub.export_features().arrow_schema)
-    path.write_bytes(hub._parquet_bytes(table))
+    table = pa.Table.from_pylist(rows, schema=export_format.export_features().arrow_schema)
+    path.write_bytes(hexport._parquet_bytes(table))
     manifest = json.loads((folder / "manifest.json").read_text())
     for entry in manifest["files"]:
         if entry["path"] == f"data/{split}.parquet":
@@ -467,48 +470,48 @@ def test_exported_rows_get_the_same_pydantic_validation_with_file_row_and_field(
 
 def test_certification_missing_malformed_stale_incomplete(source, tmp_path):
     lex = load_lexicon().version
-    with pytest.raises(hub.CertificationError) as err:
-        hub.load_certification(tmp_path / "nothing")
+    with pytest.raises(errors.CertificationError) as err:
+        certification.load_certification(tmp_path / "nothing")
     assert err.value.reason == "missing" and "aipsy-affect certify" in str(err.value)
 
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "report.json").write_text("{not json")
-    with pytest.raises(hub.CertificationError) as err:
-        hub.load_certification(bad)
+    with pytest.raises(errors.CertificationError) as err:
+        certification.load_certification(bad)
     assert err.value.reason == "malformed"
 
     lying = write_validation(tmp_path / "lying", source.battery, source.data_hash, passed=False)
     report = json.loads((lying / "report.json").read_text())
     report["passed"] = True
     (lying / "report.json").write_text(json.dumps(report))
-    with pytest.raises(hub.CertificationError, match="says passed although criteria failed"):
-        hub.load_certification(lying)
+    with pytest.raises(errors.CertificationError, match="says passed although criteria failed"):
+        certification.load_certification(lying)
 
-    stale = hub.load_certification(write_validation(tmp_path / "stale", source.battery, "0" * 64))
-    problems = hub.certification_problems(stale, source.battery, source.data_hash, lex)
+    stale = certification.load_certification(write_validation(tmp_path / "stale", source.battery, "0" * 64))
+    problems = certification.certification_problems(stale, source.battery, source.data_hash, lex)
     assert [k for k, _ in problems] == ["stale"]
     assert "000000000000" in problems[0][1] and source.data_hash[:12] in problems[0][1]
     assert "data changed after certification" in problems[0][1]
 
-    old_lex = hub.load_certification(write_validation(tmp_path / "lex", source.battery, source.data_hash,
+    old_lex = certification.load_certification(write_validation(tmp_path / "lex", source.battery, source.data_hash,
                                                       lexicon_version="0.0.1"))
-    assert [k for k, _ in hub.certification_problems(old_lex, source.battery, source.data_hash, lex)] == ["stale"]
+    assert [k for k, _ in certification.certification_problems(old_lex, source.battery, source.data_hash, lex)] == ["stale"]
 
     scores = fake_scores(source.battery)[1:]
     scores[0] = {**scores[0], "split": "moderate"}
-    partial = hub.load_certification(write_validation(tmp_path / "partial", source.battery, source.data_hash,
+    partial = certification.load_certification(write_validation(tmp_path / "partial", source.battery, source.data_hash,
                                                       scores=scores))
-    problems = hub.certification_problems(partial, source.battery, source.data_hash, lex)
+    problems = certification.certification_problems(partial, source.battery, source.data_hash, lex)
     assert [k for k, _ in problems] == ["incomplete", "incomplete"]
-    with pytest.raises(hub.CertificationError) as err:
-        hub.export_dataset(source.battery, tmp_path / "out", data_sha256=source.data_hash, certification=partial)
+    with pytest.raises(errors.CertificationError) as err:
+        hexport.export_dataset(source.battery, tmp_path / "out", data_sha256=source.data_hash, certification=partial)
     assert err.value.reason == "incomplete" and not (tmp_path / "out").exists()
 
     nan = fake_scores(source.battery)
     nan[0] = {**nan[0], "p_emotional": float("nan")}
-    with pytest.raises(hub.CertificationError) as err:
-        hub.load_certification(write_validation(tmp_path / "nan", source.battery, source.data_hash, scores=nan))
+    with pytest.raises(errors.CertificationError) as err:
+        certification.load_certification(write_validation(tmp_path / "nan", source.battery, source.data_hash, scores=nan))
     assert err.value.reason == "malformed" and "item_scores.jsonl:1: p_emotional" in str(err.value)
 
 
@@ -547,7 +550,7 @@ def _fake_api(uploaded: dict, tags: list[str] = ()) -> Any:
 
     def upload_folder(**kwargs):
         folder = Path(kwargs["folder_path"])
-        uploaded["manifest"] = hub.verify_export(folder)
+        uploaded["manifest"] = export_format.verify_export(folder)
         uploaded["tree"] = _tree(folder)
         return SimpleNamespace(oid="c0ffee" + "0" * 34)
 
@@ -568,7 +571,7 @@ def test_publish_makes_exactly_these_hub_calls(source, exported, hf_token, tmp_p
     caplog.set_level(logging.DEBUG)
     uploaded: dict = {}
     api = _fake_api(uploaded)
-    result = hub.publish_dataset(REPO, tag=TAG, source=source.data, validation_dir=source.validation, api=api,
+    result = publish.publish_dataset(REPO, tag=TAG, source=source.data, validation_dir=source.validation, api=api,
                                  stage_dir=tmp_path / "stage")
     commit = "c0ffee" + "0" * 34
     assert api.method_calls == [
@@ -593,7 +596,7 @@ def test_publish_makes_exactly_these_hub_calls(source, exported, hf_token, tmp_p
 
 def test_publish_cli_dry_run_prints_the_plan_and_touches_nothing(source, hf_token, monkeypatch, capsys, caplog):
     caplog.set_level(logging.DEBUG)
-    monkeypatch.setattr(hub, "_make_api", mock.Mock(side_effect=AssertionError("no client in a dry run")))
+    monkeypatch.setattr(publish, "_make_api", mock.Mock(side_effect=AssertionError("no client in a dry run")))
     rc = main(["publish", REPO, "--dry-run", "--source", str(source.data), "--validation", str(source.validation)])
     out = capsys.readouterr()
     assert rc == EXIT_OK, out.err
@@ -606,7 +609,7 @@ def test_publish_cli_dry_run_prints_the_plan_and_touches_nothing(source, hf_toke
     ("stale", "stale: "), ("failed", "failed: "), ("missing", "missing: "), ("incomplete", "incomplete: ")])
 def test_publish_refuses_uncertified_data_and_names_the_reason(source, tmp_path, monkeypatch, capsys, hf_token,
                                                                case, reason):
-    monkeypatch.setattr(hub, "_make_api", mock.Mock(side_effect=AssertionError("must not reach the Hub")))
+    monkeypatch.setattr(publish, "_make_api", mock.Mock(side_effect=AssertionError("must not reach the Hub")))
     folder = tmp_path / "val"
     if case == "stale":
         write_validation(folder, source.battery, "1" * 64)
@@ -633,8 +636,8 @@ def test_publish_refuses_when_the_data_changed_after_certification(source, synth
 def test_publish_refuses_an_existing_tag_before_uploading(source, hf_token, capsys):
     uploaded: dict = {}
     api = _fake_api(uploaded, tags=[TAG])
-    with pytest.raises(hub.PublishError, match="already exists") as err:
-        hub.publish_dataset(REPO, tag=TAG, source=source.data, validation_dir=source.validation, api=api)
+    with pytest.raises(errors.PublishError, match="already exists") as err:
+        publish.publish_dataset(REPO, tag=TAG, source=source.data, validation_dir=source.validation, api=api)
     assert err.value.refused and not uploaded
     assert [c[0] for c in api.method_calls] == ["create_repo", "list_repo_refs"]
 
@@ -643,7 +646,7 @@ def test_publish_errors_never_show_the_token(source, hf_token, monkeypatch, caps
     caplog.set_level(logging.DEBUG)
     api = _fake_api({})
     api.create_tag.side_effect = RuntimeError(f"401 Unauthorized for Authorization: Bearer {TOKEN}")
-    monkeypatch.setattr(hub, "_make_api", lambda token: api)
+    monkeypatch.setattr(publish, "_make_api", lambda token: api)
     rc = main(["publish", REPO, "--source", str(source.data), "--validation", str(source.validation)])
     out = capsys.readouterr()
     assert rc == EXIT_FAIL
@@ -658,7 +661,7 @@ def test_publish_without_a_token_is_refused(source, monkeypatch, tmp_path, capsy
     for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_OIDC_RESOURCE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setattr(hub, "_make_api", mock.Mock(side_effect=AssertionError("must not reach the Hub")))
+    monkeypatch.setattr(publish, "_make_api", mock.Mock(side_effect=AssertionError("must not reach the Hub")))
     rc = main(["publish", REPO, "--source", str(source.data), "--validation", str(source.validation)])
     assert rc == EXIT_FAIL and "no Hugging Face token" in capsys.readouterr().err
     rc = main(["publish", REPO, "--dry-run", "--source", str(source.data), "--validation", str(source.validation)])
@@ -671,12 +674,12 @@ def test_token_comes_from_hf_token_or_the_stored_login(monkeypatch, tmp_path):
     monkeypatch.delenv("HF_OIDC_RESOURCE", raising=False)
     monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
     monkeypatch.setenv("HF_TOKEN", TOKEN)
-    assert hub._find_token() == (TOKEN, "HF_TOKEN")
+    assert publish._find_token() == (TOKEN, "HF_TOKEN")
     monkeypatch.delenv("HF_TOKEN")
     stored = tmp_path / "token"
     stored.write_text("hf_storedLoginToken0123456789")
     monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(stored))
-    assert hub._find_token() == ("hf_storedLoginToken0123456789", "stored login")
+    assert publish._find_token() == ("hf_storedLoginToken0123456789", "stored login")
 
 
 def test_publish_rejects_bad_repo_ids_and_tags(source, capsys, hf_token):
@@ -704,7 +707,7 @@ def test_wheel_ships_the_card_template(tmp_path):
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
-    code = ("import aipsy_affect.hub as h; assert 'site' in h.__file__, h.__file__; "
+    code = ("import aipsy_affect.hub.export as h; assert 'site' in h.__file__, h.__file__; "
             "print(h.card_template() == open(sys.argv[1], encoding='utf-8').read())")
     out = subprocess.run([sys.executable, "-c", "import sys; " + code, str(root / "CARD.md")], cwd=tmp_path,
                          capture_output=True, text=True, check=False,
@@ -719,8 +722,8 @@ def test_the_repository_certification_fits_the_hub_contract():
     folder = Path(__file__).resolve().parent.parent / "validation"
     if not (folder / "report.json").is_file():
         pytest.skip("validation/report.json has not been written yet (run `aipsy-affect certify`)")
-    cert = hub.load_certification(folder)
+    cert = certification.load_certification(folder)
     battery = load_battery()
-    problems = hub.certification_problems(cert, battery, cert.report.data_sha256, cert.report.lexicon_version)
+    problems = certification.certification_problems(cert, battery, cert.report.data_sha256, cert.report.lexicon_version)
     assert [p for p in problems if p[0] == "incomplete"] == []
     assert len(cert.scores) == len(battery.items) and len(cert.report.criteria) >= 6

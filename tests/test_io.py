@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aipsy_affect.io import InputError, InputErrors, read_items, write_atomic
+from aipsy_affect.battery.io import InputError, InputErrors, read_items, write_atomic
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from aipsy_affect.io import InputErrors
-from aipsy_affect.leaderboard import (
+from aipsy_affect.battery.io import InputErrors
+from aipsy_affect.benchmark.leaderboard import (
     DuplicateSubmissionError,
     Leaderboard,
     LeaderboardEntry,
@@ -90,7 +90,7 @@ def test_crash_mid_write_leaves_the_old_board(tmp_path, battery, monkeypatch) ->
     submit(_sub(tmp_path, battery, "a", seed=1), tmp_path / "lb", battery, data_sha256="synthetic")
     entries = tmp_path / "lb" / "entries.jsonl"
     before = entries.read_bytes()
-    import aipsy_affect.io as aio
+    import aipsy_affect.battery.io as aio
 
     calls = {"n": 0}
 
@@ -143,7 +143,7 @@ def test_ranking_shares_rank_on_equal_scores(board3) -> None:
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "aipsy_affect.cli", *args]
+    return [sys.executable, "-m", "aipsy_affect.cli.main", *args]
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import torch
 
-from aipsy_affect import probe as P
-from aipsy_affect.cli import EXIT_INPUT, EXIT_OK, main
-from aipsy_affect.schema import EMOTIONS, Battery
-from aipsy_affect.submission import check_submission, load_submission, parse_submission
+from aipsy_affect.probe import run as P
+from aipsy_affect.cli.main import EXIT_INPUT, EXIT_OK, main
+from aipsy_affect.battery.schema import EMOTIONS, Battery
+from aipsy_affect.benchmark.submission import check_submission, load_submission, parse_submission
 from submission_factory import synthetic_battery
 
 TEXTS = [
@@ -366,7 +366,7 @@ def test_local_folder_revision_follows_its_content(tiny: dict[str, Path], tmp_pa
 # --- end to end -----------------------------------------------------------------------------------
 
 def test_end_to_end_submission_passes_the_checks_and_scores(gpt2_run: P.ProbeRun, battery: Battery) -> None:
-    from aipsy_affect.scoring import score_submission
+    from aipsy_affect.benchmark.scoring import score_submission
 
     sub = P.build_submission(gpt2_run, submitter="tests")
     assert check_submission(sub, battery, dataset_revision=P.battery_sha256(battery)) == []
@@ -450,9 +450,9 @@ RERUN = ("re-run: aipsy-affect probe --model minilm --out baselines/minilm.json 
 def test_committed_minilm_baseline_is_current_and_on_the_leaderboard() -> None:
     import hashlib
 
-    from aipsy_affect.io import InputErrors
-    from aipsy_affect.leaderboard import Leaderboard
-    from aipsy_affect.scoring import score_submission
+    from aipsy_affect.battery.io import InputErrors
+    from aipsy_affect.benchmark.leaderboard import Leaderboard
+    from aipsy_affect.benchmark.scoring import score_submission
 
     try:
         sub, digest = load_submission(BASELINE)  # checks ids, folds and the data revision
@@ -490,7 +490,7 @@ def test_minilm_baseline_meets_the_acceptance_figures(tmp_path: Path, capsys: py
     assert warm < cold / 2, (cold, warm)
     assert out.read_bytes() == first
     # Same figures as the committed baseline (floating point may differ across CPUs, so within 0.005).
-    from aipsy_affect.scoring import score_submission
+    from aipsy_affect.benchmark.scoring import score_submission
 
     committed = score_submission(load_submission(BASELINE)[0], n_bootstrap=100)
     for ours, theirs in zip(report["layers"], committed.layers, strict=True):

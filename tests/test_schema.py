@@ -7,7 +7,7 @@ import copy
 import pytest
 from pydantic import ValidationError
 
-from aipsy_affect.schema import EMOTION_ALIASES, EMOTIONS, Battery, ItemDraft, StimulusItem
+from aipsy_affect.battery.schema import EMOTION_ALIASES, EMOTIONS, Battery, ItemDraft, StimulusItem
 
 
 def _battery(records: dict[str, list[dict]]) -> Battery:

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
-from aipsy_affect.schema import EMOTIONS
-from aipsy_affect.scoring import (
+from aipsy_affect.battery.schema import EMOTIONS
+from aipsy_affect.benchmark.scoring import (
     ScoringKey,
     auroc,
     balanced_threshold,
@@ -26,7 +26,7 @@ from aipsy_affect.scoring import (
     score_submission,
     top1_accuracy,
 )
-from aipsy_affect.submission import Submission, parse_submission
+from aipsy_affect.benchmark.submission import Submission, parse_submission
 from submission_factory import make_submission_dict, synthetic_battery, write_submission
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -118,7 +118,7 @@ def test_pair_bootstrap_weights_are_seeded_counts() -> None:
 
 def test_weighted_bootstrap_equals_explicit_resampling() -> None:
     # The scorer never materialises a resample; check its weight algebra against resampling pairs by hand.
-    from aipsy_affect.scoring import _bootstrap_auroc, _compare
+    from aipsy_affect.benchmark.scoring import _bootstrap_auroc, _compare
 
     rng = np.random.default_rng(3)
     n = 30
@@ -331,7 +331,7 @@ def test_golden_scores(battery) -> None:
     """A frozen submission must keep its frozen scores (regenerate only with tests/golden/make_golden.py)."""
     path = GOLDEN / "submission_small.json"
     sub = parse_submission(path.read_bytes(), path)
-    from aipsy_affect.submission import check_submission
+    from aipsy_affect.benchmark.submission import check_submission
 
     assert check_submission(sub, battery) == []
     report = json.loads(score_submission(sub, battery).model_dump_json())
@@ -346,7 +346,7 @@ def test_golden_scores(battery) -> None:
 
 
 def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "aipsy_affect.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "aipsy_affect.cli.main", *args], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
 
 
@@ -379,7 +379,7 @@ def test_cli_score_48_layers_within_two_seconds(packaged_48) -> None:
     best = math.inf
     for _ in range(2):  # the better of two runs, so one scheduler hiccup on a shared CI box does not fail it
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "aipsy_affect.cli", "score", str(packaged_48)],
+        done = subprocess.run([sys.executable, "-m", "aipsy_affect.cli.main", "score", str(packaged_48)],
                               capture_output=True, text=True, timeout=60)
         best = min(best, time.perf_counter() - start)
         assert done.returncode == 0, done.stderr
@@ -417,7 +417,7 @@ def test_docs_runnable_example_scores_at_chance() -> None:
 
 
 def test_scoring_an_unchecked_invalid_submission_raises(battery) -> None:
-    from aipsy_affect.io import InputErrors
+    from aipsy_affect.battery.io import InputErrors
 
     data = make_submission_dict(battery, n_layers=1)
     del data["layers"][0]["affect"]["neut-fear-work-2"]

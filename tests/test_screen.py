@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aipsy_affect.lexicon import load_lexicon
-from aipsy_affect.screen import find_keywords
+from aipsy_affect.keywords.lexicon import load_lexicon
+from aipsy_affect.keywords.screen import find_keywords
 
 # (text, the family of the first forbidden hit)
 FLAGGED = [
@@ -184,7 +184,7 @@ def test_random_keyword_soup_offsets(parts: list[str]) -> None:
 def test_lexicon_documentation_is_current() -> None:
     from pathlib import Path
 
-    from aipsy_affect.lexicon import rules_markdown
+    from aipsy_affect.keywords.lexicon import rules_markdown
 
     doc = (Path(__file__).resolve().parent.parent / "validation" / "LEXICON.md").read_text(encoding="utf-8")
     assert rules_markdown() in doc, "validation/LEXICON.md's rules table is stale: paste rules_markdown() into it"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aipsy_affect.sentiment import VaderScores, _analyzer, vader_batch, vader_scores, vader_version
+from aipsy_affect.defense.vader import VaderScores, _analyzer, vader_batch, vader_scores, vader_version
 
 TEXTS = [
     "The funeral was terrible and the food was worse.",

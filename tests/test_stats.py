@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from aipsy_affect.stats import (
+from aipsy_affect.certify.stats import (
     confusion_matrix,
     length_matching,
     mann_whitney,

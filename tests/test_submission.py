@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aipsy_affect.io import InputErrors
-from aipsy_affect.schema import EMOTIONS
-from aipsy_affect.submission import (
+from aipsy_affect.battery.io import InputErrors
+from aipsy_affect.battery.schema import EMOTIONS
+from aipsy_affect.benchmark.submission import (
     FORMAT_VERSION,
     LayerOutputs,
     Submission,

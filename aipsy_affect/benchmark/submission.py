@@ -41,11 +41,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .io import InputError, InputErrors
-from .schema import EMOTIONS, MAIN_SPLITS, EmotionName
+from aipsy_affect.battery.io import InputError, InputErrors
+from aipsy_affect.battery.schema import EMOTIONS, MAIN_SPLITS, EmotionName
 
 if TYPE_CHECKING:
-    from .schema import Battery
+    from aipsy_affect.battery.schema import Battery
 
 #: The one format version this release reads and writes.
 FORMAT_VERSION = 1
@@ -431,7 +431,7 @@ def load_submission(
     ``data_sha256()``.
     """
     if battery is None:
-        from .battery import data_sha256, load_battery
+        from aipsy_affect.battery.sources import data_sha256, load_battery
 
         battery = load_battery()
         if dataset_revision is None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .classifier import LEAKAGE_THRESHOLD, ClassifierOutput
-from .emotion_lexicon import LexiconScores
-from .schema import MAIN_SPLITS, ItemDraft
-from .screen import KeywordHit, get_screen
-from .sentiment import VaderScores
+from aipsy_affect.battery.schema import MAIN_SPLITS, ItemDraft
+from aipsy_affect.defense.classifier import LEAKAGE_THRESHOLD, ClassifierOutput
+from aipsy_affect.defense.emolex import LexiconScores
+from aipsy_affect.defense.vader import VaderScores
+from aipsy_affect.keywords.screen import KeywordHit, get_screen
 
 MIN_VIGNETTE_WORDS = 80
 MAX_VIGNETTE_WORDS = 130

@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._version import __version__
-from .io import InputError, InputErrors, located_errors, write_atomic
-from .scoring import ScoreReport
+from aipsy_affect._version import __version__
+from aipsy_affect.battery.io import InputError, InputErrors, located_errors, write_atomic
+from aipsy_affect.benchmark.scoring import ScoreReport
+from aipsy_affect.errors import DuplicateSubmissionError
 
 if TYPE_CHECKING:
-    from .schema import Battery
+    from aipsy_affect.battery.schema import Battery
 
 ENTRIES_FILE = "entries.jsonl"
 SUBMISSIONS_DIR = "submissions"
@@ -42,15 +43,6 @@ LOCK_TIMEOUT = 120.0
 FORMATS: tuple[str, ...] = ("md", "csv", "json", "html")
 
 
-class DuplicateSubmissionError(ValueError):
-    """The exact same submission file (same sha256) is already on the leaderboard."""
-
-    def __init__(self, sha256: str, existing: "LeaderboardEntry") -> None:
-        self.sha256, self.existing = sha256, existing
-        super().__init__(
-            f"duplicate submission: sha256 {sha256} is already on the leaderboard "
-            f"({existing.report.model.id} @ {existing.report.model.revision}, submitted {existing.submitted_at.isoformat()})"
-        )
 
 
 class LeaderboardEntry(BaseModel):
@@ -159,17 +151,17 @@ def submit(
 
     Raises ``InputErrors`` for an invalid submission and ``DuplicateSubmissionError`` for one already there.
     """
-    from .scoring import score_submission
-    from .submission import check_submission, parse_submission
+    from aipsy_affect.benchmark.scoring import score_submission
+    from aipsy_affect.benchmark.submission import check_submission, parse_submission
 
     path = Path(path)
     if battery is None:
-        from .battery import data_sha256 as packaged_sha256
-        from .battery import load_battery
+        from aipsy_affect.battery.sources import data_sha256 as packaged_sha256
+        from aipsy_affect.battery.sources import load_battery
 
         battery = load_battery()
         data_sha256 = data_sha256 or packaged_sha256()
-    from .submission import MAX_SUBMISSION_BYTES
+    from aipsy_affect.benchmark.submission import MAX_SUBMISSION_BYTES
 
     try:
         size = path.stat().st_size

@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._version import __version__
-from .schema import EMOTIONS
-from .io import InputErrors
-from .submission import TWIN_SPLIT, MethodInfo, ModelInfo, Submission, check_submission
+from aipsy_affect._version import __version__
+from aipsy_affect.battery.io import InputErrors
+from aipsy_affect.battery.schema import EMOTIONS
+from aipsy_affect.benchmark.submission import TWIN_SPLIT, MethodInfo, ModelInfo, Submission, check_submission
 
 if TYPE_CHECKING:
-    from .schema import Battery
+    from aipsy_affect.battery.schema import Battery
 
 #: Version of the score definitions; bumped whenever a metric changes meaning.
 SCORE_VERSION = 1
@@ -352,8 +352,8 @@ def score_submission(
     if not 0.0 < ci_level < 1.0:
         raise ValueError("ci_level must be between 0 and 1")
     if battery is None:
-        from .battery import data_sha256 as packaged_sha256
-        from .battery import load_battery
+        from aipsy_affect.battery.sources import data_sha256 as packaged_sha256
+        from aipsy_affect.battery.sources import load_battery
 
         battery = load_battery()
         if data_sha256 is None:

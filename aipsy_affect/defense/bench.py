@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .classifier import ClassifierInfo, ClassifierOutput, EmotionClassifier, load_classifier
+from aipsy_affect.defense.classifier import ClassifierInfo, ClassifierOutput, EmotionClassifier, load_classifier
 
 
 class Timing(BaseModel):
@@ -109,9 +109,9 @@ def run_benchmark(texts: Sequence[str], classifier: EmotionClassifier | None = N
 
     import torch
 
-    from ._version import __version__
-    from .certify import machine_info
-    from .classifier import split_sentences
+    from aipsy_affect._version import __version__
+    from aipsy_affect.certify.run import machine_info
+    from aipsy_affect.defense.classifier import split_sentences
 
     texts = list(texts)
     if not texts or rounds < 1:

@@ -17,35 +17,15 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .schema import ItemDraft
+from aipsy_affect.battery.schema import ItemDraft
+from aipsy_affect.errors import InputError, InputErrors
 
 M = TypeVar("M", bound=BaseModel)
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
-class InputError(ValueError):
-    """A problem with an input file, located by file, line and field."""
-
-    def __init__(self, path: str | os.PathLike[str], line: int | None, field: str | None, message: str) -> None:
-        self.path, self.line, self.field, self.message = str(path), line, field, message
-        super().__init__(self.location() + message)
-
-    def location(self) -> str:
-        out = self.path
-        if self.line is not None:
-            out += f":{self.line}"
-        out += ": "
-        if self.field:
-            out += f"{self.field}: "
-        return out
 
 
-class InputErrors(ValueError):
-    """Several located problems found in one file (all are reported, not only the first)."""
-
-    def __init__(self, errors: list[InputError]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
 
 
 def _read_text(path: Path) -> str:

@@ -20,11 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .classifier import NEUTRAL, ClassifierInfo, ClassifierOutput, EmotionClassifier, load_classifier
-from .emotion_lexicon import LexiconScores, lexicon_scores, nrc_info
-from .schema import EMOTIONS, MAIN_SPLITS, SPLITS, Battery, StimulusItem
-from .sentiment import VaderScores, vader_scores
-from .stats import (
+from aipsy_affect.battery.schema import EMOTIONS, MAIN_SPLITS, SPLITS, Battery, StimulusItem
+from aipsy_affect.certify.stats import (
     Accuracy,
     LengthMatch,
     PairedTest,
@@ -37,6 +34,15 @@ from .stats import (
     summarize,
     top1_accuracy,
 )
+from aipsy_affect.defense.classifier import (
+    NEUTRAL,
+    ClassifierInfo,
+    ClassifierOutput,
+    EmotionClassifier,
+    load_classifier,
+)
+from aipsy_affect.defense.emolex import LexiconScores, lexicon_scores, nrc_info
+from aipsy_affect.defense.vader import VaderScores, vader_scores
 
 #: Thresholds of the certification criteria (BRIEF section 3.5); changing one is a change of the standard.
 P_EMOTIONAL_MAX_P = 1e-6
@@ -239,7 +245,7 @@ def _pair_emotion(item: StimulusItem, index: Mapping[str, StimulusItem]) -> str 
 
 
 def _keyword_report(battery: Battery) -> dict[str, Any]:
-    from .screen import get_screen
+    from aipsy_affect.keywords.screen import get_screen
 
     screen = get_screen()
     index = battery.by_id()
@@ -348,8 +354,8 @@ def _criteria(report: dict[str, Any], twins_missing: int, forbidden: int) -> lis
 def build_report(battery: Battery, scores: Sequence[ItemScores], info: ClassifierInfo, *, data_hash: str,
                  timing: dict[str, float]) -> CertificationReport:
     """Statistics and criteria from per-item scores."""
-    from ._version import __version__
-    from .lexicon import lexicon_sha256, load_lexicon
+    from aipsy_affect._version import __version__
+    from aipsy_affect.keywords.lexicon import lexicon_sha256, load_lexicon
 
     by_id = {s.id: s for s in scores}
     items = {s: battery.split(s) for s in SPLITS}
@@ -445,7 +451,7 @@ def item_score_rows(scores: Sequence[ItemScores]) -> list[dict[str, Any]]:
 def write_outputs(report: CertificationReport, scores: Sequence[ItemScores], out_dir: str | os.PathLike[str],
                   *, figures_done: bool = False) -> None:
     """Write the figures, item_scores.jsonl, REPORT.md and report.json (each atomically, report.json last)."""
-    from .io import write_atomic
+    from aipsy_affect.battery.io import write_atomic
 
     out = Path(out_dir)
     if not figures_done:
@@ -457,8 +463,8 @@ def write_outputs(report: CertificationReport, scores: Sequence[ItemScores], out
 
 def write_figures(report: CertificationReport, scores: Sequence[ItemScores], out_dir: str | os.PathLike[str]) -> None:
     """The PNG figures and item_scores.jsonl."""
-    from . import figures
-    from .io import dumps_jsonl, write_atomic
+    from aipsy_affect.battery.io import dumps_jsonl, write_atomic
+    from aipsy_affect.certify import figures
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -476,7 +482,7 @@ def certify(out_dir: str | os.PathLike[str] | None = "validation", *, classifier
     ``classifier`` is a loaded classifier, a model id/path, or ``None`` for the offline default. ``battery``
     defaults to the packaged battery (and ``data_hash`` to its ``data_sha256()``). ``out_dir=None`` writes nothing.
     """
-    from .battery import data_sha256, load_battery
+    from aipsy_affect.battery.sources import data_sha256, load_battery
 
     start = time.perf_counter()
     if battery is None:

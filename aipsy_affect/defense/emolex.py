@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .schema import EMOTIONS
+from aipsy_affect.battery.schema import EMOTIONS
 
 #: EmoLex's ten categories: Plutchik's eight plus sentiment polarity.
 NRC_CATEGORIES: tuple[str, ...] = EMOTIONS + ("positive", "negative")

@@ -38,8 +38,8 @@ def _add_validate_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .io import InputError, InputErrors, read_items
-    from .validate import highlight, validate_item
+    from aipsy_affect.battery.io import InputError, InputErrors, read_items
+    from aipsy_affect.certify.validate import highlight, validate_item
 
     try:
         items = read_items(args.file)
@@ -49,8 +49,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if args.no_model:
         reports = [validate_item(item, strict=args.strict) for item in items]
     else:
-        from .certify import score_texts
-        from .classifier import ClassifierError, load_classifier
+        from aipsy_affect.certify.run import score_texts
+        from aipsy_affect.defense.classifier import ClassifierError, load_classifier
 
         try:
             scored = score_texts([item.text for item in items], load_classifier())
@@ -89,7 +89,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 # --- certify and bench ----------------------------------------------------------------------
 
 def _read_label_map(path: str | None) -> dict[str, str | None] | None:
-    from .io import InputError
+    from aipsy_affect.battery.io import InputError
 
     if path is None:
         return None
@@ -132,10 +132,10 @@ def _cmd_certify(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
-    from .battery import data_sha256, load_battery
-    from .certify import certify
-    from .classifier import ClassifierError
-    from .io import InputError, InputErrors
+    from aipsy_affect.battery.io import InputError, InputErrors
+    from aipsy_affect.battery.sources import data_sha256, load_battery
+    from aipsy_affect.certify.run import certify
+    from aipsy_affect.defense.classifier import ClassifierError
 
     start = time.perf_counter()
     try:
@@ -177,10 +177,10 @@ def _add_bench_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .battery import load_battery
-    from .bench import render_markdown, run_benchmark
-    from .classifier import ClassifierError
-    from .io import write_atomic
+    from aipsy_affect.battery.io import write_atomic
+    from aipsy_affect.battery.sources import load_battery
+    from aipsy_affect.defense.bench import render_markdown, run_benchmark
+    from aipsy_affect.defense.classifier import ClassifierError
 
     if args.n < 1 or args.rounds < 1:
         _err("--n and --rounds must be at least 1")
@@ -230,9 +230,9 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
 def _load_for_hub(source: str | None) -> tuple[object, str] | None:
     from pydantic import ValidationError
 
-    from .battery import data_sha256, load_battery
-    from .hub import ExportError
-    from .io import InputError, InputErrors
+    from aipsy_affect.battery.io import InputError, InputErrors
+    from aipsy_affect.battery.sources import data_sha256, load_battery
+    from aipsy_affect.errors import ExportError
 
     try:
         return load_battery(source), data_sha256(source)
@@ -242,7 +242,9 @@ def _load_for_hub(source: str | None) -> tuple[object, str] | None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .hub import DEFAULT_REPO_ID, CertificationError, ExportError, export_dataset, load_certification
+    from aipsy_affect.errors import CertificationError, ExportError
+    from aipsy_affect.hub.certification import DEFAULT_REPO_ID, load_certification
+    from aipsy_affect.hub.export import export_dataset
 
     loaded = _load_for_hub(args.source)
     if loaded is None:
@@ -290,7 +292,8 @@ def _add_publish_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from .hub import CertificationError, PublishError, publish_dataset
+    from aipsy_affect.errors import CertificationError, PublishError
+    from aipsy_affect.hub.publish import publish_dataset
 
     try:
         publish_dataset(args.repo_id, tag=args.revision, private=args.private, dry_run=args.dry_run,
@@ -326,10 +329,10 @@ def _add_score_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from .battery import data_sha256, load_battery
-    from .io import InputError, InputErrors
-    from .scoring import DEFAULT_BOOTSTRAP, DEFAULT_SEED, format_table, score_submission
-    from .submission import check_submission, read_submission
+    from aipsy_affect.battery.io import InputError, InputErrors
+    from aipsy_affect.battery.sources import data_sha256, load_battery
+    from aipsy_affect.benchmark.scoring import DEFAULT_BOOTSTRAP, DEFAULT_SEED, format_table, score_submission
+    from aipsy_affect.benchmark.submission import check_submission, read_submission
 
     n_bootstrap = DEFAULT_BOOTSTRAP if args.n_bootstrap is None else args.n_bootstrap
     if n_bootstrap < 1:
@@ -364,8 +367,8 @@ def _add_submit_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_submit(args: argparse.Namespace) -> int:
-    from .io import InputError, InputErrors
-    from .leaderboard import DuplicateSubmissionError, submit
+    from aipsy_affect.battery.io import InputError, InputErrors
+    from aipsy_affect.benchmark.leaderboard import DuplicateSubmissionError, submit
 
     try:
         entry, board = submit(args.submission, args.leaderboard)
@@ -378,7 +381,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
     except RuntimeError as exc:
         _err(str(exc))
         return EXIT_FAIL
-    from .leaderboard import ranked
+    from aipsy_affect.benchmark.leaderboard import ranked
 
     rank = next(r for r, e in ranked(board) if e.submission_sha256 == entry.submission_sha256)
     r = entry.report
@@ -401,8 +404,8 @@ def _add_leaderboard_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
-    from .io import InputError, InputErrors, write_atomic
-    from .leaderboard import Leaderboard, render
+    from aipsy_affect.battery.io import InputError, InputErrors, write_atomic
+    from aipsy_affect.benchmark.leaderboard import Leaderboard, render
 
     try:
         entries = Leaderboard(args.directory).entries()
@@ -472,8 +475,8 @@ _PROBE_OPTIONS = {"batch_size": "--batch-size", "max_length": "--max-length", "c
 def _cmd_probe(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from .io import write_atomic
-    from .probe import ProbeConfig, build_submission, parse_layers, run_probe, submission_json
+    from aipsy_affect.battery.io import write_atomic
+    from aipsy_affect.probe.run import ProbeConfig, build_submission, parse_layers, run_probe, submission_json
 
     settings = {"model": args.model, "revision": args.revision, "pooling": args.pooling, "device": args.device,
                 "dtype": args.dtype, "device_map": args.device_map, "batch_size": args.batch_size,
@@ -510,7 +513,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     print(f"[probe] wrote {args.out} ({len(text.encode()) / 1e6:.2f} MB); timings: "
           + ", ".join(f"{k} {v:.1f}s" for k, v in run.timings.items()), file=sys.stderr)
 
-    from .scoring import format_table, score_submission
+    from aipsy_affect.benchmark.scoring import format_table, score_submission
 
     report = score_submission(submission, data_sha256=run.dataset_sha256)
     print(report.model_dump_json(indent=2) if args.json else format_table(report))
@@ -520,7 +523,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
 # --- main -----------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._version import __version__
+    from aipsy_affect._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="aipsy-affect",

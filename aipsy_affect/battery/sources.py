@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -23,14 +22,13 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal
 
-from .io import read_models
-from .schema import SPLITS, Battery, StimulusItem
+from aipsy_affect.battery.export_format import REPO_ID_PATTERN
+from aipsy_affect.battery.io import read_models
+from aipsy_affect.battery.schema import SPLITS, Battery, StimulusItem
 
 #: What ``source=`` accepts: ``None`` (packaged data), a local directory, or a Hub repo id.
 Source = str | os.PathLike[str] | None
 
-# Hub repo ids as huggingface_hub accepts them: one namespace, one name.
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
 
 def data_dir() -> Traversable:
@@ -38,7 +36,7 @@ def data_dir() -> Traversable:
     packaged = resources.files("aipsy_affect").joinpath("data")
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "data"
+    checkout = Path(__file__).resolve().parents[2] / "data"
     if (checkout / "clinical.jsonl").is_file():
         return checkout
     raise FileNotFoundError("aipsy-affect's data files are missing: reinstall the package")
@@ -88,12 +86,12 @@ def resolve_source(source: Source = None, revision: str | None = None) -> Resolv
             raise ValueError(f"revision= applies to a Hub repo id only, not to the local path {str(source)!r}")
         return _resolve_local(path)
     text = str(source)
-    if not _REPO_ID.match(text):
+    if not REPO_ID_PATTERN.fullmatch(text):
         raise FileNotFoundError(f"source {text!r} is neither an existing local directory nor a Hub repo id (org/name)")
     if not revision:
         raise ValueError(f"loading {text!r} from the Hub needs a pinned revision=, e.g. revision='v0.1.0' or a "
                          "commit hash (pass revision='main' explicitly to follow the moving head)")
-    from .hub import download_export
+    from aipsy_affect.battery.export_format import download_export
 
     return ResolvedSource("hub", download_export(text, revision), repo_id=text, revision=revision)
 
@@ -118,7 +116,7 @@ def _read_split(resolved: ResolvedSource, name: str) -> tuple[StimulusItem, ...]
     assert resolved.path is not None
     if resolved.kind == "jsonl_dir":
         return tuple(read_models(resolved.path / f"{name}.jsonl", StimulusItem))
-    from .hub import read_export_split
+    from aipsy_affect.battery.export_format import read_export_split
 
     return tuple(read_export_split(resolved.path, name))
 
@@ -178,6 +176,6 @@ def data_sha256(source: Source = None, *, revision: str | None = None) -> str:
     assert resolved.path is not None
     if resolved.kind == "jsonl_dir":
         return _jsonl_sha256(resolved.path)
-    from .hub import verify_export
+    from aipsy_affect.battery.export_format import verify_export
 
     return verify_export(resolved.path).data_sha256

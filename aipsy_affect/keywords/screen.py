@@ -9,7 +9,7 @@ from functools import lru_cache
 import snowballstemmer
 from pydantic import BaseModel, ConfigDict
 
-from .lexicon import NEAR_WINDOW, Kind, Lexicon, load_lexicon
+from aipsy_affect.keywords.lexicon import NEAR_WINDOW, Kind, Lexicon, load_lexicon
 
 # Characters that join the parts of one word: apostrophes (ASCII and typographic), hyphens of
 # every width, the soft hyphen and zero-width joiners, so "fu\u00adrious" and "heart-broken" are seen.

@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ._version import __version__
-from .schema import EMOTIONS, MAIN_SPLITS, Battery, StimulusItem
+from aipsy_affect._version import __version__
+from aipsy_affect.battery.schema import EMOTIONS, MAIN_SPLITS, Battery, StimulusItem
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -746,7 +746,7 @@ def run_probe(config: ProbeConfig, battery: Battery | None = None, *, dataset_sh
     say = log or (lambda _m: None)
     t_start = time.perf_counter()
     if battery is None:
-        from .battery import data_sha256, load_battery
+        from aipsy_affect.battery.sources import data_sha256, load_battery
 
         battery = load_battery()
         dataset_sha256 = dataset_sha256 or data_sha256()
@@ -873,7 +873,14 @@ def _sig(value: float) -> float:
 
 def build_submission(run: ProbeRun, submitter: str | None = None) -> Any:
     """The run's out-of-fold outputs as a :class:`aipsy_affect.submission.Submission` (twins included)."""
-    from .submission import FORMAT_VERSION, DatasetInfo, LayerOutputs, MethodInfo, ModelInfo, Submission
+    from aipsy_affect.benchmark.submission import (
+        FORMAT_VERSION,
+        DatasetInfo,
+        LayerOutputs,
+        MethodInfo,
+        ModelInfo,
+        Submission,
+    )
 
     ids = [item.id for item in run.items]
     with_emotion = [k for k, item in enumerate(run.items) if item.emotion is not None]

@@ -6,10 +6,10 @@ import io
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .schema import EMOTIONS, SPLITS
+from aipsy_affect.battery.schema import EMOTIONS, SPLITS
 
 if TYPE_CHECKING:
-    from .certify import CertificationReport, ItemScores
+    from aipsy_affect.certify.run import CertificationReport, ItemScores
 
 _SPLIT_LABELS = {"clinical": "clinical", "neutral": "neutral", "moderate": "moderate",
                  "complex_neutral": "complex\nneutral", "keyword_twins": "keyword\ntwins"}

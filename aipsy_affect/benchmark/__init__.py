@@ -1,0 +1,1 @@
+"""The benchmark: submissions (the one intake), scoring, and the leaderboard store."""

@@ -1,0 +1,1 @@
+"""Hugging Face Hub: the deterministic export, the dataset card, and publishing."""

@@ -1,0 +1,177 @@
+"""A deterministic Hub-ready export of the battery (parquet configs, card, manifest)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from aipsy_affect._version import __version__
+from aipsy_affect.battery.export_format import (
+    CONFIGS,
+    EXPORT_FORMAT_VERSION,
+    MANIFEST_NAME,
+    OUR_COLUMNS,
+    PARQUET_OPTIONS,
+    PUBLIC_COLUMNS,
+    REPO_ID_PATTERN,
+    SCORE_COLUMNS,
+    TAG_PATTERN,
+    TWINS_CONFIG,
+    ExportManifest,
+    ManifestFile,
+    _sha256,
+    export_features,
+)
+from aipsy_affect.battery.io import write_atomic
+from aipsy_affect.battery.schema import MAIN_SPLITS, Battery, StimulusItem
+from aipsy_affect.errors import CertificationError, ExportError
+from aipsy_affect.hub.card import card_context, card_header, card_template, render_template
+from aipsy_affect.hub.certification import DEFAULT_REPO_ID, VALIDATION_FILES, Certification, certification_problems
+
+
+def _rows(items: Iterable[StimulusItem], cert: Certification | None) -> list[dict[str, Any]]:
+    rows = []
+    for item in items:
+        data = item.model_dump(mode="json")
+        score = cert.scores[item.id].model_dump() if cert is not None else {}
+        rows.append({name: data[name] for name in PUBLIC_COLUMNS + OUR_COLUMNS}
+                    | {name: score.get(name) for name in SCORE_COLUMNS})
+    return rows
+
+
+def _parquet_bytes(table: Any) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, row_group_size=max(table.num_rows, 1), **PARQUET_OPTIONS)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+
+# --- export --------------------------------------------------------------------------------------
+
+def _no_alias_dumper() -> Any:
+    import yaml
+
+    class NoAliasDumper(yaml.SafeDumper):
+        # Both configs share one feature list; spell it out twice rather than as a YAML anchor and alias,
+        # which some card parsers do not resolve.
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return NoAliasDumper
+
+
+def _prepare_out_dir(out_dir: Path) -> set[str]:
+    """Files a previous export left (to be replaced); refuse a non-empty folder that is not an export."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} exists and is not a directory")
+    if not out_dir.exists():
+        return set()
+    entries = [p for p in out_dir.iterdir() if not p.name.startswith(".")]
+    if not entries:
+        return set()
+    manifest = out_dir / MANIFEST_NAME
+    if not manifest.is_file():
+        raise ExportError(f"{out_dir} is not empty and holds no previous export ({MANIFEST_NAME}): "
+                          "choose an empty or new directory")
+    try:
+        previous = ExportManifest.model_validate_json(manifest.read_bytes())
+    except ValidationError:
+        raise ExportError(f"{manifest} is not a valid export manifest: remove the directory or choose another") from None
+    return {f.path for f in previous.files}
+
+
+def export_dataset(
+    battery: Battery,
+    out_dir: str | os.PathLike[str],
+    *,
+    data_sha256: str,
+    certification: Certification | None,
+    repo_id: str = DEFAULT_REPO_ID,
+    revision: str | None = None,
+    allow_failed: bool = True,
+) -> ExportManifest:
+    """Write a Hub-ready dataset repository for ``battery`` into ``out_dir``; return its manifest.
+
+    ``data_sha256`` is the hash of the data ``battery`` was read from (``aipsy_affect.data_sha256(source)``).
+    ``certification`` (see ``load_certification``) supplies the per-item columns and the card's validation table;
+    it must certify exactly this data (else ``CertificationError``: stale or incomplete). ``None`` writes an
+    uncertified export whose certification columns are null. A failed certification is exported (the card says
+    so) unless ``allow_failed`` is false. ``revision`` defaults to ``v<package version>``.
+
+    ``out_dir`` must be empty, new, or a previous export (whose files are replaced; files it listed that the new
+    export does not write are removed). Dot-files (``.git``, ``.gitattributes``) are left alone.
+    """
+    import datasets
+    import pyarrow as pa
+    import yaml
+
+    from aipsy_affect.keywords.lexicon import load_lexicon
+
+    out_dir = Path(out_dir)
+    revision = revision or f"v{__version__}"
+    if not REPO_ID_PATTERN.fullmatch(repo_id):
+        raise ExportError(f"{repo_id!r} is not a Hub repo id (expected org/name)")
+    if not TAG_PATTERN.fullmatch(revision):
+        raise ExportError(f"{revision!r} is not a valid tag name (letters, digits, '._-')")
+    lexicon_version = load_lexicon().version
+    if certification is not None:
+        problems = certification_problems(certification, battery, data_sha256, lexicon_version)
+        blocking = [p for p in problems if p[0] != "failed" or not allow_failed]
+        if blocking:
+            raise CertificationError(blocking)
+    previous = _prepare_out_dir(out_dir)
+
+    features = export_features()
+    files: dict[str, bytes] = {}
+    split_bytes: dict[str, tuple[int, int]] = {}
+    for name in (*MAIN_SPLITS, TWINS_CONFIG):
+        table = pa.Table.from_pylist(_rows(battery.split(name), certification), schema=features.arrow_schema)
+        data = _parquet_bytes(table)
+        files[f"data/{name}.parquet"] = data
+        split_bytes[name] = (table.nbytes, len(data))
+
+    header = yaml.dump(card_header(battery, split_bytes), Dumper=_no_alias_dumper(), sort_keys=False, allow_unicode=True,
+                       width=100)
+    body = render_template(card_template(), card_context(
+        battery, cert=certification, data_sha256=data_sha256, lexicon_version=lexicon_version,
+        repo_id=repo_id, revision=revision))
+    files["README.md"] = f"---\n{header}---\n\n{body.lstrip()}".encode()
+    if certification is not None:
+        for name in VALIDATION_FILES:
+            src = certification.folder / name
+            if src.is_file():
+                files[f"validation/{name}"] = src.read_bytes()
+        for png in sorted(certification.folder.glob("*.png")):
+            files[f"validation/{png.name}"] = png.read_bytes()
+
+    manifest = ExportManifest(
+        format_version=EXPORT_FORMAT_VERSION,
+        package_version=__version__,
+        data_sha256=data_sha256,
+        lexicon_version=lexicon_version,
+        repo_id=repo_id,
+        revision=revision,
+        certification=("uncertified" if certification is None else
+                       "passed" if certification.report.passed else "failed"),
+        report_sha256=certification.report_sha256 if certification is not None else None,
+        library_versions={"pyarrow": pa.__version__, "datasets": datasets.__version__, "PyYAML": yaml.__version__},
+        splits={config: {s: len(battery.split(s)) for s in splits} for config, splits in CONFIGS.items()},
+        files=[ManifestFile(path=p, bytes=len(b), sha256=_sha256(b)) for p, b in sorted(files.items())],
+    )
+    for rel, data in sorted(files.items()):
+        write_atomic(out_dir / rel, data)
+    for stale in sorted(previous - set(files)):
+        (out_dir / stale).unlink(missing_ok=True)
+    # The manifest goes last: a crash mid-export leaves no manifest vouching for a half-written tree.
+    write_atomic(out_dir / MANIFEST_NAME, json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
+    return manifest
+
+

@@ -1,0 +1,1 @@
+"""The emotion-keyword screen: the versioned lexicon, text normalisation and the matcher."""

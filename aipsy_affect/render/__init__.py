@@ -1,0 +1,1 @@
+"""Rendering: Markdown tables and the Jinja2 templates (dataset card, leaderboard page)."""
