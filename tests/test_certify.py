@@ -30,7 +30,8 @@ from aipsy_affect.defense.classifier import (
     ClassifierOutput,
     EmotionClassifier,
 )
-from aipsy_affect.cli.main import EXIT_FAIL, EXIT_INPUT, EXIT_OK, main
+from aipsy_affect.cli.main import main
+from aipsy_affect.errors import EXIT_FAIL, EXIT_INPUT, EXIT_OK
 from aipsy_affect.defense.emolex import lexicon_scores
 from aipsy_affect.battery.schema import EMOTIONS, SPLITS, Battery, StimulusItem
 from aipsy_affect.keywords.screen import find_keywords

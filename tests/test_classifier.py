@@ -25,7 +25,8 @@ from aipsy_affect.defense.classifier import (
     resolve_label_map,
     split_sentences,
 )
-from aipsy_affect.cli.main import EXIT_FAIL, EXIT_OK, main
+from aipsy_affect.cli.main import main
+from aipsy_affect.errors import EXIT_FAIL, EXIT_OK
 from aipsy_affect.battery.schema import EMOTIONS
 from aipsy_affect.keywords.screen import find_keywords
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from aipsy_affect.cli.main import EXIT_FAIL, EXIT_INPUT, EXIT_OK, main
+from aipsy_affect.cli.main import main
+from aipsy_affect.errors import EXIT_FAIL, EXIT_INPUT, EXIT_OK
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -27,7 +27,8 @@ from aipsy_affect.battery import export_format
 from aipsy_affect.hub import card, certification, publish
 from aipsy_affect.hub import export as hexport
 from aipsy_affect.battery.sources import data_sha256, load_battery, load_split, resolve_source
-from aipsy_affect.cli.main import EXIT_FAIL, EXIT_INPUT, EXIT_OK, main
+from aipsy_affect.cli.main import main
+from aipsy_affect.errors import EXIT_FAIL, EXIT_INPUT, EXIT_OK
 from aipsy_affect.battery.io import InputErrors
 from aipsy_affect.keywords.lexicon import load_lexicon
 from aipsy_affect.battery.schema import MAIN_SPLITS, StimulusItem

@@ -16,7 +16,8 @@ import pytest
 import torch
 
 from aipsy_affect.probe import run as P
-from aipsy_affect.cli.main import EXIT_INPUT, EXIT_OK, main
+from aipsy_affect.cli.main import main
+from aipsy_affect.errors import EXIT_INPUT, EXIT_OK
 from aipsy_affect.battery.schema import EMOTIONS, Battery
 from aipsy_affect.benchmark.submission import check_submission, load_submission, parse_submission
 from submission_factory import synthetic_battery
