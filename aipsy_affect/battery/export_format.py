@@ -215,7 +215,7 @@ def verify_export(folder: str | os.PathLike[str]) -> ExportManifest:
 
 # --- reading exports back --------------------------------------------------------------------------
 
-def read_export_split(folder: str | os.PathLike[str], name: str) -> list[StimulusItem]:
+def read_export_split(folder: str | os.PathLike[str], name: str, *, verify: bool = True) -> list[StimulusItem]:
     """Read one split of an export (local or a Hub snapshot) through the same pydantic validation as JSONL.
 
     The folder is first checked against its manifest. Errors name the file, the row (1-based, reported as the
@@ -226,7 +226,8 @@ def read_export_split(folder: str | os.PathLike[str], name: str) -> list[Stimulu
     folder = Path(folder)
     if name not in SPLITS:
         raise KeyError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
-    verify_export(folder)
+    if verify:
+        verify_export(folder)
     path = folder / "data" / f"{name}.parquet"
     if not path.is_file():
         raise InputError(path, None, None, "no such file")

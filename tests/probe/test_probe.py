@@ -442,7 +442,7 @@ def test_cli_probe_unknown_model_exits_2_offline(tmp_path: Path, capsys: pytest.
 
 # --- the published baseline -----------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "baselines" / "minilm.json"
 RERUN = ("re-run: aipsy-affect probe --model minilm --out baselines/minilm.json --submitter "
          "'aipsy-affect reference baseline' && aipsy-affect submit baselines/minilm.json --leaderboard leaderboard/")

@@ -29,7 +29,7 @@ from aipsy_affect.benchmark.scoring import (
 from aipsy_affect.benchmark.submission import Submission, parse_submission
 from submission_factory import make_submission_dict, synthetic_battery, write_submission
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
 @pytest.fixture(scope="module")
@@ -408,7 +408,7 @@ def test_docs_runnable_example_scores_at_chance() -> None:
     import io
     import re
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "scoring.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "scoring.md").read_text()
     snippet = next(b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "random/baseline" in b)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -696,7 +696,7 @@ def test_wheel_ships_the_card_template(tmp_path):
     import sys
     import zipfile
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(root)],
         capture_output=True, text=True, check=False)
@@ -720,7 +720,7 @@ def test_wheel_ships_the_card_template(tmp_path):
 def test_the_repository_certification_fits_the_hub_contract():
     """The report `aipsy-affect certify` wrote into validation/ parses with the hub's view and its item scores
     cover the packaged battery exactly (whether it passed, and whether it is current, is publish's business)."""
-    folder = Path(__file__).resolve().parent.parent / "validation"
+    folder = Path(__file__).resolve().parents[2] / "validation"
     if not (folder / "report.json").is_file():
         pytest.skip("validation/report.json has not been written yet (run `aipsy-affect certify`)")
     cert = certification.load_certification(folder)

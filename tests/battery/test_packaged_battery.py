@@ -18,7 +18,7 @@ from aipsy_affect import DOMAINS, EMOTIONS, MAIN_SPLITS, load_battery, load_spli
 from aipsy_affect.battery.schema import DESIGN_COUNTS
 from aipsy_affect.keywords.screen import find_keywords
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from aipsy_affect.cli.main import main
 from aipsy_affect.errors import EXIT_FAIL, EXIT_INPUT, EXIT_OK
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def _jsonl(tmp_path: Path, rows: list[dict]) -> Path:

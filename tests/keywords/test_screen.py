@@ -186,6 +186,6 @@ def test_lexicon_documentation_is_current() -> None:
 
     from aipsy_affect.keywords.lexicon import rules_markdown
 
-    doc = (Path(__file__).resolve().parent.parent / "validation" / "LEXICON.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "validation" / "LEXICON.md").read_text(encoding="utf-8")
     assert rules_markdown() in doc, "validation/LEXICON.md's rules table is stale: paste rules_markdown() into it"
     assert f"version **{load_lexicon().version}**" in doc

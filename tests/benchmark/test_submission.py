@@ -259,7 +259,7 @@ def test_load_submission_returns_sha256(tmp_path, valid, battery) -> None:
 
 def test_example_in_docs_is_valid() -> None:
     """The small example in docs/scoring.md parses (structure only: it lists a few items, not 480)."""
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "scoring.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "scoring.md").read_text()
     block = doc.split("<!-- example-submission -->", 2)[1].split("```json", 1)[1].split("```", 1)[0]
     sub = parse_submission(block)
     assert sub.layers[0].category and sub.layers[0].folds

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from aipsy_affect.battery.io import InputError, InputErrors, read_items, write_atomic
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:

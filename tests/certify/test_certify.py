@@ -37,7 +37,7 @@ from aipsy_affect.battery.schema import EMOTIONS, SPLITS, Battery, StimulusItem
 from aipsy_affect.keywords.screen import find_keywords
 from aipsy_affect.defense.vader import vader_scores
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VALIDATION = ROOT / "validation"
 CRITERIA = [
     "no_forbidden_keywords_in_480", "every_twin_has_own_keyword", "p_emotional_clinical_above_neutral",
