@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from aipsy_affect.battery.folds import grouped_folds, pair_group
 from aipsy_affect.probe import run as P
 from aipsy_affect.cli.main import main
 from aipsy_affect.errors import EXIT_INPUT, EXIT_OK
@@ -197,10 +198,10 @@ def test_item_text_is_inserted_verbatim(battery: Battery) -> None:
 
 def test_grouped_folds_never_split_a_family(battery: Battery) -> None:
     items = list(battery.items)
-    folds = P.grouped_folds(items, 5, seed=0)
+    folds = grouped_folds(items, 5, seed=0)
     fold_of = dict(zip((i.id for i in items), folds))
     for item in items:
-        assert fold_of[item.id] == fold_of[P.pair_group(item)], item.id
+        assert fold_of[item.id] == fold_of[pair_group(item)], item.id
     for clin, neut in battery.pairs():
         assert fold_of[clin.id] == fold_of[neut.id]
     assert set(folds.tolist()) == set(range(5))
@@ -214,17 +215,17 @@ def test_grouped_folds_never_split_a_family(battery: Battery) -> None:
 
 def test_grouped_folds_are_seeded_and_independent_of_item_order(battery: Battery) -> None:
     items = list(battery.items)
-    a = dict(zip((i.id for i in items), P.grouped_folds(items, 5, seed=1)))
+    a = dict(zip((i.id for i in items), grouped_folds(items, 5, seed=1)))
     shuffled = [items[k] for k in np.random.default_rng(0).permutation(len(items))]
-    b = dict(zip((i.id for i in shuffled), P.grouped_folds(shuffled, 5, seed=1)))
-    c = dict(zip((i.id for i in items), P.grouped_folds(items, 5, seed=2)))
+    b = dict(zip((i.id for i in shuffled), grouped_folds(shuffled, 5, seed=1)))
+    c = dict(zip((i.id for i in items), grouped_folds(items, 5, seed=2)))
     assert a == b
     assert a != c
 
 
 def test_grouped_folds_refuse_impossible_k(battery: Battery) -> None:
     with pytest.raises(ValueError, match="rarest stratum"):
-        P.grouped_folds(list(battery.items), 25, seed=0)
+        grouped_folds(list(battery.items), 25, seed=0)
 
 
 # --- probes ---------------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def _auroc(pos: np.ndarray, neg: np.ndarray) -> float:
 def test_probes_find_a_planted_signal_and_not_an_absent_one(battery: Battery) -> None:
     items = list(battery.items)
     split = np.array([i.split for i in items])
-    folds = P.grouped_folds(items, 5, seed=0)
+    folds = grouped_folds(items, 5, seed=0)
     strong = P.fit_layer_probes(_features(battery, 3.0), items, folds, layer=0)
     noise = P.fit_layer_probes(_features(battery, 0.0), items, folds, layer=0)
     assert _auroc(strong.affect[split == "clinical"], strong.affect[split == "neutral"]) > 0.95
@@ -267,7 +268,7 @@ def test_probes_find_a_planted_signal_and_not_an_absent_one(battery: Battery) ->
 def test_probe_scores_of_a_fold_depend_on_no_other_held_out_item(battery: Battery) -> None:
     """Scaler and probe are fitted on the training folds only: changing the other held-out items changes nothing."""
     items = list(battery.items)
-    folds = P.grouped_folds(items, 5, seed=0)
+    folds = grouped_folds(items, 5, seed=0)
     X = _features(battery, 1.0)
     held_out = np.flatnonzero(folds == 0)
     target, others = held_out[0], held_out[1:]
