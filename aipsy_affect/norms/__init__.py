@@ -1,0 +1,1 @@
+"""Normative ratings: blinded rating forms, and the analysis that turns filled forms into per-item norms."""
