@@ -210,8 +210,15 @@ def _alphas(ratings: Sequence[Rating], item_ids: Sequence[str]) -> tuple[float, 
         i = raters.index(r.rater)
         labels[i, col[r.item_id]] = RATING_LABELS.index(r.label)
         intensity[i, col[r.item_id]] = r.intensity
-    return (float(krippendorff.alpha(reliability_data=labels, level_of_measurement="nominal")),
-            float(krippendorff.alpha(reliability_data=intensity, level_of_measurement="interval")))
+
+    def alpha(data: Any, level: str) -> float:
+        # Undefined (not zero) when no item has two raters or every answer is the same value.
+        try:
+            return float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
+        except ValueError:
+            return float("nan")
+
+    return alpha(labels, "nominal"), alpha(intensity, "interval")
 
 
 def _split_summary(split: str, norms: Sequence[ItemNorm]) -> SplitSummary:
