@@ -20,9 +20,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-gpu", action="store_true", default=False, help="run tests marked gpu")
 
 
+def _ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for flag, marker in (("--run-slow", "slow"), ("--run-gpu", "gpu")):
-        if config.getoption(flag):
+        # CI runs the slow reproduction tests on every landing without a different command line.
+        if config.getoption(flag) or (marker == "slow" and _ci()):
             continue
         skip = pytest.mark.skip(reason=f"opt-in: pass {flag}")
         for item in items:

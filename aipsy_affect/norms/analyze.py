@@ -76,6 +76,9 @@ class NormsSummary(BaseModel):
     n_forms: int
     """Filled forms analysed."""
 
+    superseded_ratings: int
+    """Ratings of texts revised after they were rated (from an earlier study), left out of the norms."""
+
     rater_types: dict[str, int]
     """Number of forms per rater type."""
 
@@ -118,14 +121,20 @@ def _rater_of(path: Path) -> str:
                                        "start its file name with the rater id (r01_filled.csv)")
 
 
-def read_filled_form(path: str | Path, form: FormKey, release: Release) -> list[Rating]:
-    """Read and check one filled form; return its ratings unblinded."""
+def read_filled_form(path: str | Path, form: FormKey, release: Release, *, superseded_ok: bool = False
+                     ) -> tuple[list[Rating], int]:
+    """Read and check one filled form; return its ratings unblinded and the number of superseded rows.
+
+    With ``superseded_ok`` (a form made from an earlier version of the battery), a row whose text has since been
+    revised is dropped and counted instead of being an error: ratings carry over only for unchanged texts.
+    """
     path = Path(path)
     rows = validate_records(path, iter_records(path), RatingRow)
     items = release.battery.by_id()
     errors: list[InputError] = []
     seen: dict[int, int] = {}
     ratings = []
+    superseded = 0
     # validate_records keeps file order, and iter_records numbers CSV records by line; re-read the lines.
     lines = [line for line, _ in iter_records(path)]
     for line, row in zip(lines, rows, strict=True):
@@ -139,6 +148,9 @@ def read_filled_form(path: str | Path, form: FormKey, release: Release) -> list[
         seen[row.n] = line
         item = items[form.item_ids[row.n - 1]]
         if " ".join(row.text.split()) != " ".join(item.text.split()):
+            if superseded_ok:
+                superseded += 1
+                continue
             errors.append(InputError(path, line, "text", f"the text at position {row.n} is not the one on the form"))
             continue
         ratings.append(Rating(item.id, form.rater, form.rater_type, row.emotion, row.second_choice,
@@ -149,7 +161,7 @@ def read_filled_form(path: str | Path, form: FormKey, release: Release) -> list[
                                                   + ", ".join(map(str, missing[:5]))))
     if errors:
         raise InputErrors(errors)
-    return ratings
+    return ratings, superseded
 
 
 def _entropy(counts: Counter[str]) -> float:
@@ -244,15 +256,30 @@ def triplets(norms: Sequence[ItemNorm], release: Release) -> list[tuple[str, flo
     return out
 
 
-def analyze(paths: Sequence[str | Path], key: StudyKey, release: Release) -> tuple[list[ItemNorm], NormsSummary,
-                                                                                    list[Rating]]:
-    """Read every filled form, unblind, and compute the norms and the summary."""
-    if key.data_sha256 != release.sha256:
-        raise InputError("key.json", None, "data_sha256", "the forms were made from another version of the battery "
-                         f"({key.data_sha256[:12]}..., this battery is {release.sha256[:12]}...)")
-    forms = {f.rater: f for f in key.forms}
+def analyze(paths: Sequence[str | Path], keys: StudyKey | Sequence[StudyKey], release: Release, *,
+            allow_superseded: bool = False) -> tuple[list[ItemNorm], NormsSummary, list[Rating]]:
+    """Read every filled form, unblind, and compute the norms and the summary.
+
+    ``keys`` may hold several studies (a main study and a re-rating of revised items by fresh raters); rater ids
+    must be unique across them. A study made from an earlier version of the battery is refused unless
+    ``allow_superseded``, in which case its ratings count only for texts that have not changed since.
+    """
+    keys = [keys] if isinstance(keys, StudyKey) else list(keys)
+    forms: dict[str, FormKey] = {}
+    stale: set[str] = set()
+    for key in keys:
+        if key.data_sha256 != release.sha256:
+            if not allow_superseded:
+                raise InputError("key.json", None, "data_sha256", "the forms were made from another version of "
+                                 f"the battery ({key.data_sha256[:12]}..., this battery is {release.sha256[:12]}...)")
+            stale.update(f.rater for f in key.forms)
+        for f in key.forms:
+            if f.rater in forms:
+                raise InputError("key.json", None, "rater", f"rater id {f.rater} appears in two studies")
+            forms[f.rater] = f
     ratings: list[Rating] = []
     used: dict[str, Path] = {}
+    superseded = 0
     for raw in paths:
         path = Path(raw)
         rater = _rater_of(path)
@@ -261,7 +288,9 @@ def analyze(paths: Sequence[str | Path], key: StudyKey, release: Release) -> tup
         if rater in used:
             raise InputError(path, None, None, f"a second filled form for rater {rater} (first: {used[rater]})")
         used[rater] = path
-        ratings.extend(read_filled_form(path, forms[rater], release))
+        found, dropped = read_filled_form(path, forms[rater], release, superseded_ok=rater in stale)
+        ratings.extend(found)
+        superseded += dropped
     norms = item_norms(ratings, release)
     ids = [x.id for x in norms]
     alpha_label, alpha_intensity = _alphas(ratings, ids)
@@ -271,7 +300,7 @@ def analyze(paths: Sequence[str | Path], key: StudyKey, release: Release) -> tup
     by_split = [_split_summary(s, [x for x in norms if x.split == s]) for s in
                 dict.fromkeys(x.split for x in norms)]
     summary = NormsSummary(
-        data_sha256=release.sha256, n_forms=len(used),
+        data_sha256=release.sha256, n_forms=len(used), superseded_ratings=superseded,
         rater_types=dict(Counter(forms[r].rater_type for r in used)),
         min_raters_per_item=min(x.n_raters for x in norms), splits=by_split,
         triplets_ordered=sum(t[4] for t in trips), triplets_total=len(trips),

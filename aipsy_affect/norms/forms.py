@@ -86,8 +86,13 @@ def _form_csv(texts: Sequence[str]) -> str:
 
 
 def make_forms(release: Release, out_dir: str | Path, *, raters: int, splits: Sequence[str] = SPLITS,
-               n_lists: int = 1, seed: int = 0, rater_type: RaterType = "llm") -> StudyKey:
-    """Write one blinded form per rater under ``out_dir/rNN/`` and the key to ``out_dir/key.json``."""
+               n_lists: int = 1, seed: int = 0, rater_type: RaterType = "llm", ids: Sequence[str] | None = None,
+               first_rater: int = 1) -> StudyKey:
+    """Write one blinded form per rater under ``out_dir/rNN/`` and the key to ``out_dir/key.json``.
+
+    ``ids`` restricts the forms to these items (a re-rating of revised items); ``first_rater`` numbers the raters
+    on from an earlier study so rater ids stay unique across studies.
+    """
     from aipsy_affect.render.templates import render
 
     unknown = [s for s in splits if s not in SPLITS]
@@ -100,13 +105,20 @@ def make_forms(release: Release, out_dir: str | Path, *, raters: int, splits: Se
     if key_path.exists():
         raise InputError(key_path, None, None, "a study already exists here; choose a new --out folder")
     items = [item for item in release.battery.items if item.split in splits]
+    if ids is not None:
+        index = release.battery.by_id()
+        unknown_ids = [i for i in ids if i not in index]
+        if unknown_ids:
+            raise InputError("--ids", None, None, f"not in the battery: {', '.join(unknown_ids[:5])}")
+        wanted = set(ids)
+        items = [item for item in items if item.id in wanted]
     lists = assign_lists(items, n_lists, seed)
     forms = []
     for r in range(raters):
         list_index = r % n_lists
         order = list(lists[list_index])
         random.Random(f"{seed}-{r}").shuffle(order)
-        rater = f"r{r + 1:02d}"
+        rater = f"r{r + first_rater:02d}"
         texts = [item.text for item in order]
         folder = out / rater
         write_atomic(folder / "form.csv", _form_csv(texts))

@@ -22,7 +22,9 @@ def render_markdown(norms: Sequence[ItemNorm], summary: NormsSummary, release: R
     """``NORMS.md``: per-split figures, targets, reliability, the dose-response check and the weakest items."""
     lines = ["# Normative ratings", "",
              f"{summary.n_forms} filled forms ({', '.join(f'{n} {t}' for t, n in summary.rater_types.items())}); "
-             f"every rated item has at least {summary.min_raters_per_item} raters. Battery `{summary.data_sha256[:12]}`.",
+             f"every rated item has at least {summary.min_raters_per_item} raters. Battery `{summary.data_sha256[:12]}`. "
+             f"{summary.superseded_ratings} ratings of texts revised after they were rated are left out (revised texts "
+             "carry only the ratings of fresh raters who never saw an earlier version).",
              "", "## Per split", ""]
     rows = [[s.split, s.n_items, s.modal_intended, s.mean_agreement, s.intensity_mean, s.flagged_by_two]
             for s in summary.splits]

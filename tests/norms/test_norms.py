@@ -168,3 +168,23 @@ def test_cli_form_and_analyze(tmp_path: Path, release, capsys) -> None:
     assert "Krippendorff" in (tmp_path / "n" / "NORMS.md").read_text()
     assert main(["norms", "form", "--raters", "4", "--out", str(out)]) == EXIT_INPUT
     assert "a study already exists" in capsys.readouterr().err
+
+
+def test_a_rerating_study_supersedes_ratings_of_revised_texts_only(tmp_path: Path, release) -> None:
+    from aipsy_affect.battery.release import Release
+
+    first = make_forms(release, tmp_path / "one", raters=4, n_lists=4, seed=1)
+    paths = _fill(tmp_path / "one", first, release, _faithful)
+    revised_id = "neut-joy-work-1"
+    items = [i.model_copy(update={"text": i.text + " She left at six."}) if i.id == revised_id else i
+             for i in release.battery.items]
+    revised = Release(release.battery.model_copy(update={"items": tuple(items)}), "f" * 64, "revised")
+    with pytest.raises(ValueError, match="another version"):
+        analyze(paths, first, revised)
+    second = make_forms(revised, tmp_path / "two", raters=3, ids=[revised_id], first_rater=5)
+    assert [f.rater for f in second.forms] == ["r05", "r06", "r07"] and second.forms[0].item_ids == [revised_id]
+    paths += _fill(tmp_path / "two", second, revised, _faithful)
+    norms, summary, _ = analyze(paths, [first, second], revised, allow_superseded=True)
+    assert summary.superseded_ratings == 1
+    by_id = {x.id: x for x in norms}
+    assert by_id[revised_id].n_raters == 3 and by_id["neut-joy-work-2"].n_raters == 1
