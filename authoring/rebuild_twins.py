@@ -14,8 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FORMS = {
     "joy": ["{n} was overjoyed.", "{n} had never been so happy.", "{n} felt pure joy.", "{n} was elated."],
-    "trust": ["{n} felt complete trust.", "{n} felt nothing but trust.", "{n} had total faith in everyone involved.",
-              "{n} felt a deep sense of trust."],
+    "trust": ["{n} felt complete trust.", "{n} trusted everyone involved completely.",
+              "{n} had total faith in everyone involved.", "{n} felt entirely reassured."],
     "fear": ["{n} was terrified.", "{n} had never been so frightened.", "{n} felt pure terror.", "{n} was petrified."],
     "surprise": ["{n} was astonished.", "{n} had never been so surprised.", "{n} was completely stunned.",
                  "{n} was amazed."],
