@@ -52,6 +52,8 @@ DESIGN_COUNTS: dict[str, int] = {
 VIGNETTES_PER_CELL = 4
 COMPLEX_NEUTRAL_PER_DOMAIN = 8
 MAX_WORDS = 400
+#: Per-text character cap: 400 words of ordinary prose are about 2,500 characters.
+MAX_TEXT_CHARS = 10_000
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
 
@@ -138,9 +140,9 @@ class ItemDraft(BaseModel):
         return count_words(self.text)
 
     @model_validator(mode="after")
-    def _check_consistency(self) -> "ItemDraft":
-        if self.word_count > MAX_WORDS:
-            raise ValueError(f"text has {self.word_count} words; the limit is {MAX_WORDS}")
+    def _check_consistency(self) -> ItemDraft:
+        # Length and character policies are per-item verdicts in ``validate`` (the item fails, the file is still
+        # read); the packaged battery enforces them in ``StimulusItem``.
         if self.domain is not None:
             if self.domain not in DOMAINS:
                 raise ValueError(f"domain {self.domain} is not one of 1-{len(DOMAINS)}")
@@ -186,7 +188,11 @@ class StimulusItem(ItemDraft):
     """Gender of the protagonist as written (pronouns in the text); balanced within each emotion."""
 
     @model_validator(mode="after")
-    def _check_links(self) -> "StimulusItem":
+    def _check_links(self) -> StimulusItem:
+        if self.word_count > MAX_WORDS:
+            raise ValueError(f"text has {self.word_count} words; the limit is {MAX_WORDS}")
+        if len(self.text) > MAX_TEXT_CHARS:
+            raise ValueError(f"text has {len(self.text)} characters; the limit is {MAX_TEXT_CHARS}")
         needs = {
             "clinical": ("matched_control_id",),
             "neutral": ("matched_control_id",),
@@ -198,6 +204,27 @@ class StimulusItem(ItemDraft):
             if getattr(self, name) is None:
                 raise ValueError(f"{self.split} items need {name}")
         return self
+
+
+#: The label names of ``Battery.to_pandas()["label"]`` and the export's ``label`` column, in index order.
+LABEL_NAMES: tuple[str, ...] = (*EMOTIONS, "none")
+
+
+def resolve_domain(value: int | str) -> int:
+    """A domain given as its number (1-6 or "1"), slug ("work") or label ("family and home") -> its number."""
+    if isinstance(value, bool):
+        raise ValueError(f"domain {value!r} is not a domain")
+    if isinstance(value, int) and value in DOMAINS:
+        return value
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text.isdigit() and int(text) in DOMAINS:
+            return int(text)
+        for number, (slug, label) in DOMAINS.items():
+            if text in (slug, label):
+                return number
+    known = ", ".join(f"{n} ({slug})" for n, (slug, _) in DOMAINS.items())
+    raise ValueError(f"unknown domain {value!r}; expected one of {known}")
 
 
 def _fmt_ids(ids: list[str], limit: int = 5) -> str:
@@ -214,17 +241,54 @@ class Battery(BaseModel):
     """Every item of every split, keyword twins included."""
 
     @model_validator(mode="after")
-    def _check_invariants(self) -> "Battery":
+    def _check_invariants(self) -> Battery:
         problems = _battery_problems(self.items)
         if problems:
             raise ValueError("battery invariants violated:\n  - " + "\n  - ".join(problems))
         return self
 
-    def split(self, name: str) -> list[StimulusItem]:
-        """Items of one split, in file order."""
+    def split(self, name: str, domain: int | str | None = None) -> list[StimulusItem]:
+        """Items of one split, in file order; ``domain`` (1-6, a slug such as ``work``, or a label) narrows it."""
         if name not in SPLITS:
             raise KeyError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
-        return [item for item in self.items if item.split == name]
+        wanted = None if domain is None else resolve_domain(domain)
+        return [item for item in self.items if item.split == name and (wanted is None or item.domain == wanted)]
+
+    def triplets(self) -> list[tuple[StimulusItem, StimulusItem, StimulusItem]]:
+        """(peak vignette, moderate variant, the peak's matched neutral): the 48 dose-response triplets."""
+        index = self.by_id()
+        return [(index[str(m.peak_id)], m, index[str(m.matched_control_id)]) for m in self.split("moderate")]
+
+    def twins(self) -> list[tuple[StimulusItem, StimulusItem]]:
+        """(clinical vignette, its keyword twin) pairs, in twin order."""
+        index = self.by_id()
+        return [(index[str(t.peak_id)], t) for t in self.split("keyword_twins")]
+
+    def pair_emotion(self, item: StimulusItem) -> str | None:
+        """The emotion of the story an item belongs to: its own, or for a neutral its vignette's (else None)."""
+        if item.emotion is not None:
+            return item.emotion
+        if item.split == "neutral":
+            return self.by_id()[str(item.matched_control_id)].emotion
+        return None
+
+    def to_pandas(self) -> Any:
+        """One row per item (every field, ``word_count``, ``label`` and ``pair_emotion``) as a pandas DataFrame.
+
+        ``label`` is the class index in ``EMOTIONS`` order with ``none`` (index 8) for the neutral kinds, so it is
+        stable across versions (``datasets``' ``class_encode_column`` would order labels alphabetically).
+        """
+        import pandas as pd
+
+        index = self.by_id()
+        rows = []
+        for item in self.items:
+            row = item.model_dump(mode="json")
+            row["label"] = EMOTIONS.index(item.emotion) if item.emotion is not None else len(EMOTIONS)
+            row["pair_emotion"] = (index[str(item.matched_control_id)].emotion if item.split == "neutral"
+                                   else item.emotion)
+            rows.append(row)
+        return pd.DataFrame(rows)
 
     def by_id(self) -> dict[str, StimulusItem]:
         """Map from id to item."""
@@ -278,9 +342,7 @@ def _battery_problems(items: tuple[StimulusItem, ...]) -> list[str]:
         bad = []
         for item in by_split[name]:
             peak = index.get(item.peak_id or "")
-            if peak is None or peak.split != "clinical":
-                bad.append(item.id)
-            elif (peak.emotion, peak.domain, peak.protagonist) != (item.emotion, item.domain, item.protagonist):
+            if peak is None or peak.split != "clinical" or (peak.emotion, peak.domain, peak.protagonist) != (item.emotion, item.domain, item.protagonist):
                 bad.append(item.id)
         if bad:
             problems.append(f"{name} items whose peak_id is not a clinical item of the same emotion, domain and "

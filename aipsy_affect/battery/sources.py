@@ -20,11 +20,14 @@ from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from aipsy_affect.battery.export_format import REPO_ID_PATTERN
 from aipsy_affect.battery.io import read_models
-from aipsy_affect.battery.schema import SPLITS, Battery, StimulusItem
+from aipsy_affect.battery.schema import SPLITS, Battery, StimulusItem, resolve_domain
+
+if TYPE_CHECKING:
+    from aipsy_affect.battery.published import PublishedRead
 
 #: What ``source=`` accepts: ``None`` (packaged data), a local directory, or a Hub repo id.
 Source = str | os.PathLike[str] | None
@@ -105,6 +108,11 @@ def _resolve_local(path: Path) -> ResolvedSource:
         return ResolvedSource("export_dir", path)
     if (path / "clinical.jsonl").is_file():
         return ResolvedSource("jsonl_dir", path)
+    from aipsy_affect.battery.published import split_files
+
+    found = split_files(path, "clinical")  # the published layout as the Hub stores it (data/, sharded parquet)
+    if found:
+        return ResolvedSource("jsonl_dir" if found[0].suffix == ".jsonl" else "export_dir", path)
     raise FileNotFoundError(f"{str(path)!r} holds neither an export (data/clinical.parquet) nor split files "
                             "(clinical.jsonl)")
 
@@ -121,14 +129,31 @@ def _read_split(resolved: ResolvedSource, name: str) -> tuple[StimulusItem, ...]
     return tuple(read_export_split(resolved.path, name))
 
 
-def load_split(name: str, source: Source = None, *, revision: str | None = None) -> list[StimulusItem]:
+def _published(resolved: ResolvedSource, layout: str | None) -> PublishedRead | None:
+    """The battery read in the published layout when that is the layout (given or detected), else ``None``."""
+    from aipsy_affect.battery.published import read_published, resolve_layout
+
+    if resolve_layout(resolved.path, layout) != "published":
+        return None
+    assert resolved.path is not None
+    return read_published(resolved.path)
+
+
+def load_split(name: str, source: Source = None, *, revision: str | None = None,
+               domain: int | str | None = None, layout: str | None = None) -> list[StimulusItem]:
     """The items of one split (clinical, neutral, moderate, complex_neutral, keyword_twins).
 
     ``source`` and ``revision`` choose where to read from (see the module docstring); the default is the
-    packaged data.
+    packaged data. ``domain`` narrows to one domain, given as its number (1-6), slug (``work``) or label; an
+    unknown domain is an error, never an empty list. ``layout`` (``aipsy-affect``, ``published``, ``None`` to
+    detect) is how the files are read.
     """
     _check_split(name)
-    return list(_read_split(resolve_source(source, revision), name))
+    wanted = None if domain is None else resolve_domain(domain)
+    resolved = resolve_source(source, revision)
+    published = _published(resolved, layout)
+    items = published.battery.split(name) if published is not None else _read_split(resolved, name)
+    return [item for item in items if wanted is None or item.domain == wanted]
 
 
 @lru_cache(maxsize=None)
@@ -142,13 +167,17 @@ def _load_packaged_battery() -> Battery:
     return Battery(items=tuple(items))
 
 
-def load_battery(source: Source = None, *, revision: str | None = None) -> Battery:
+def load_battery(source: Source = None, *, revision: str | None = None, layout: str | None = None) -> Battery:
     """The whole battery, validated against every design invariant.
 
     ``source`` and ``revision`` choose where to read from (see the module docstring); the default is the
-    packaged data (cached after the first call).
+    packaged data (cached after the first call). ``layout="published"`` (or a folder detected as such) reads the
+    public AIPsy-Affect release layout as an ``ExternalBattery``: fields kept, invariants audited, not enforced.
     """
     resolved = resolve_source(source, revision)
+    published = _published(resolved, layout)  # also refuses layout="published" for the packaged data
+    if published is not None:
+        return published.battery
     if resolved.kind == "packaged":
         return _load_packaged_battery()
     items = [item for name in SPLITS for item in _read_split(resolved, name)]
@@ -163,7 +192,7 @@ def _jsonl_sha256(folder: Traversable | Path) -> str:
     return digest.hexdigest()
 
 
-def data_sha256(source: Source = None, *, revision: str | None = None) -> str:
+def data_sha256(source: Source = None, *, revision: str | None = None, layout: str | None = None) -> str:
     """One hash over every split file's bytes, in split order: stamps results with the data they used.
 
     For a JSONL directory the same hash is computed over its files. An export (local or on the Hub)
@@ -171,6 +200,9 @@ def data_sha256(source: Source = None, *, revision: str | None = None) -> str:
     exported file has been checked against the manifest's checksums.
     """
     resolved = resolve_source(source, revision)
+    published = _published(resolved, layout)
+    if published is not None:
+        return published.sha256
     if resolved.kind == "packaged":
         return _jsonl_sha256(data_dir())
     assert resolved.path is not None
