@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 
@@ -10,9 +11,13 @@ from aipsy_affect.errors import EXIT_FAIL, EXIT_INPUT, EXIT_OK, AffectError
 
 __all__ = ["EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "add_quiet", "err", "run_command"]
 
+# A message can quote a file name or a field value; its control and bidi characters must not reach the terminal.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
 
 def err(message: str) -> None:
-    """Print a message for the user on standard error, prefixed with the program name."""
+    """Print a message for the user on standard error, prefixed with the program name (controls escaped)."""
+    message = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", message)
     print(f"aipsy-affect: {message}", file=sys.stderr)
 
 

@@ -4,8 +4,9 @@ EmoLex (Mohammad and Turney, 2013) lists words associated with Plutchik's eight 
 negative sentiment. It is free for research use only; cite the paper when you use it. NRCLex ships it as JSON.
 
 NRCLex's own ``load_raw_text`` tokenises with TextBlob, which downloads NLTK corpora at run time. We feed
-``load_token_list`` instead, with a tokenizer that needs no data: lower-cased letter runs, apostrophes and
-hyphen joins normalised, possessive ``'s`` dropped. EmoLex lists base forms ("kill", "cry"), so an inflected
+``load_token_list`` instead, with NLTK's data-free ``RegexpTokenizer``: lower-cased letter runs with inner
+apostrophes (typographic apostrophes normalised first; hyphens and zero-width joiners separate words),
+possessive ``'s`` dropped. EmoLex lists base forms ("kill", "cry"), so an inflected
 token is mapped to the first of a few inflectional candidates that the lexicon lists ("killed" -> "kill",
 "cried" -> "cry", "rotting" -> "rot"); irregular forms ("fought", "rotten") are only found when listed.
 """
@@ -23,11 +24,19 @@ from pydantic import BaseModel, ConfigDict
 from aipsy_affect.battery.schema import EMOTIONS
 
 #: EmoLex's ten categories: Plutchik's eight plus sentiment polarity.
-NRC_CATEGORIES: tuple[str, ...] = EMOTIONS + ("positive", "negative")
+NRC_CATEGORIES: tuple[str, ...] = (*EMOTIONS, "positive", "negative")
 
 _APOSTROPHES = "\u2019\u2018\u02bc\u2032"
-_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)*")
+_TOKEN_PATTERN = r"[a-z]+(?:'[a-z]+)*"
 _JOINERS = re.compile("[\u2010\u2011\u2012\u2013\u00ad\u200b\u200c\u200d]")
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Any:
+    # NLTK is imported on first use: it pulls in SciPy, and validate --no-model imports this module for its types.
+    from nltk.tokenize import RegexpTokenizer
+
+    return RegexpTokenizer(_TOKEN_PATTERN)
 
 
 def tokenize(text: str) -> list[str]:
@@ -37,7 +46,7 @@ def tokenize(text: str) -> list[str]:
         text = text.replace(ch, "'")
     text = _JOINERS.sub("-", text)
     tokens = []
-    for tok in _TOKEN.findall(text):
+    for tok in _tokenizer().tokenize(text):
         if tok.endswith("'s"):
             tok = tok[:-2]
         tokens.append(tok)

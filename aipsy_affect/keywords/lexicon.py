@@ -38,11 +38,12 @@ class ContextRule(BaseModel):
     only_after: tuple[str, ...] | str | None = None
     """The term counts only right after one of these words (or a named ``@context`` list)."""
 
-    only_before: tuple[str, ...] | None = None
-    """The term counts only right before one of these words."""
+    only_before: tuple[str, ...] | str | None = None
+    """The term counts only right before one of these words (or a named ``@context`` list); ``.`` stands for
+    punctuation or the end of the text."""
 
     unless_prev: tuple[str, ...] = ()
-    """The term does not count right after one of these words."""
+    """The term does not count right after one of these words (``.``: after punctuation or at the start)."""
 
     unless_next: tuple[str, ...] = ()
     """The term does not count right before one of these words."""
@@ -86,8 +87,17 @@ class Lexicon(BaseModel):
     exact_only: tuple[str, ...] = Field(default=())
     """Terms matched as listed only, never through the stemmer (their stem is shared with unrelated words)."""
 
+    emoticons: dict[str, str] = Field(default_factory=dict)
+    """Emoticon -> family (``:(`` -> sadness); matched whole, between spaces or punctuation."""
+
+    emoji_names: dict[str, str] = Field(default_factory=dict)
+    """Words of an emoji's CLDR name -> family, for names that carry no lexicon keyword (``red heart`` -> love)."""
+
+    not_misspellings: tuple[str, ...] = Field(default=())
+    """Real words that lie within the misspelling distance of a forbidden term and are not in the word list."""
+
     @model_validator(mode="after")
-    def _check(self) -> "Lexicon":
+    def _check(self) -> Lexicon:
         seen: dict[str, str] = {}
         for fam, family in self.families.items():
             for term in family.forbidden + family.expressive:
@@ -96,13 +106,18 @@ class Lexicon(BaseModel):
                 if term in seen and seen[term] != fam:
                     raise ValueError(f"term {term!r} is listed in both {seen[term]!r} and {fam!r}")
                 seen[term] = fam
+        known = {k.lstrip("@") for k in self.contexts}
         for term, rule in self.rules.items():
             if term not in seen:
                 raise ValueError(f"rule for {term!r}, which is not a listed term")
-            if isinstance(rule.only_after, str) and rule.only_after.lstrip("@") not in {
-                k.lstrip("@") for k in self.contexts
-            }:
-                raise ValueError(f"rule for {term!r} refers to unknown context {rule.only_after!r}")
+            for ref in (rule.only_after, rule.only_before):
+                if isinstance(ref, str) and ref.lstrip("@") not in known:
+                    raise ValueError(f"rule for {term!r} refers to unknown context {ref!r}")
+        families = set(self.families)
+        for table in (self.emoticons, self.emoji_names):
+            for key, fam in table.items():
+                if fam not in families:
+                    raise ValueError(f"{key!r} maps to unknown family {fam!r}")
         return self
 
     def context(self, ref: tuple[str, ...] | str) -> frozenset[str]:
@@ -124,7 +139,7 @@ class Lexicon(BaseModel):
 
 def lexicon_bytes() -> bytes:
     """The raw lexicon file, as packaged."""
-    return resources.files("aipsy_affect").joinpath("resources", LEXICON_RESOURCE).read_bytes()
+    return resources.files("aipsy_affect").joinpath("resources").joinpath(LEXICON_RESOURCE).read_bytes()
 
 
 @lru_cache(maxsize=1)
@@ -149,7 +164,8 @@ def rules_markdown(lexicon: Lexicon | None = None) -> str:
             ref = rule.only_after
             only.append(f"after {ref}" if isinstance(ref, str) else "after " + "/".join(ref))
         if rule.only_before is not None:
-            only.append("before " + "/".join(rule.only_before))
+            ref = rule.only_before
+            only.append(f"before {ref}" if isinstance(ref, str) else "before " + "/".join(ref))
         never = []
         if rule.unless_prev:
             never.append("after " + "/".join(rule.unless_prev))

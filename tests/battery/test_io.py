@@ -48,9 +48,11 @@ def test_bad_emotion_names_line_and_field(tmp_path: Path) -> None:
     path = _write(tmp_path, "items.jsonl", "\n".join(lines) + "\n")
     with pytest.raises(InputErrors) as exc:
         read_items(path)
-    assert _messages(exc) == [f"{path}:17: emotion: 'furry' is not a Plutchik emotion (expected one of joy, trust, "
-                              "fear, surprise, sadness, disgust, anger, anticipation, or an intensity alias such as "
-                              "acceptance, admiration, amazement, annoyance, ...)"]
+    assert _messages(exc) == [
+        f"{path}:17: emotion: 'furry' is not a Plutchik emotion (expected one of joy, trust, "
+        "fear, surprise, sadness, disgust, anger, anticipation, or an intensity alias such as "
+        "acceptance, admiration, amazement, annoyance, ...)"
+    ]
 
 
 def test_truncated_json_line(tmp_path: Path) -> None:
@@ -78,7 +80,7 @@ def test_duplicate_ids_name_both_lines(tmp_path: Path) -> None:
 
 
 def test_not_utf8(tmp_path: Path) -> None:
-    path = _write(tmp_path, "items.jsonl", '{"id": "a", "text": "x"}\n'.encode() + b'{"id": "b", "text": "caf\xe9"}\n')
+    path = _write(tmp_path, "items.jsonl", b'{"id": "a", "text": "x"}\n' + b'{"id": "b", "text": "caf\xe9"}\n')
     with pytest.raises(InputError, match=r"items.jsonl:2: not valid UTF-8"):
         read_items(path)
 
@@ -94,14 +96,16 @@ def test_empty_file(tmp_path: Path, content: str) -> None:
         read_items(_write(tmp_path, "items.jsonl", content))
 
 
-def test_over_long_text(tmp_path: Path) -> None:
+def test_over_long_text_is_read_for_a_per_item_verdict(tmp_path: Path) -> None:
+    # Length is a policy that fails one item in ``validate``, not a reason to refuse the whole file.
     path = _write(tmp_path, "items.jsonl", json.dumps({"id": "a", "text": "word " * 401}) + "\n")
-    with pytest.raises(InputErrors, match=r"items.jsonl:1: text has 401 words; the limit is 400"):
-        read_items(path)
+    assert read_items(path)[0].word_count == 401
 
 
 def test_json_array_lines(tmp_path: Path) -> None:
-    path = _write(tmp_path, "items.json", '[\n {"id": "a", "text": "x"},\n\n {"id": "b", "text": "y", "emotion": "z"}\n]')
+    path = _write(
+        tmp_path, "items.json", '[\n {"id": "a", "text": "x"},\n\n {"id": "b", "text": "y", "emotion": "z"}\n]'
+    )
     with pytest.raises(InputErrors, match=r"items.json:4: emotion: 'z' is not a Plutchik emotion"):
         read_items(path)
 
@@ -134,7 +138,7 @@ def test_csv_multiline_cell_keeps_start_line(tmp_path: Path) -> None:
 
 
 def test_unknown_extension(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="unknown file type '.txt'"):
+    with pytest.raises(InputError, match=r"unknown file type '\.txt'"):
         read_items(_write(tmp_path, "items.txt", "x"))
 
 
@@ -191,3 +195,135 @@ def test_random_csv_never_crashes(tmp_path: Path, text: str) -> None:
         read_items(path)
     except (InputError, InputErrors) as exc:
         assert str(path) in str(exc)
+
+
+# --- strict parsing and hostile files (issue 11, section 2) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "items.json",
+            '[{"id": "a", "text": "x"}]\n[{"id": "b", "text": "Ines was furious."}]',
+            r"items.json:2: malformed JSON \(content after the closing",
+        ),
+        ("items.json", '[{"id": "a", "text": "x"},\n]', r"items.json:2: malformed JSON \(trailing comma"),
+        ("items.json", '[{"id": "a", "text": "x",}]', r"items.json:1: malformed JSON"),
+        (
+            "items.json",
+            '[\n{"id": "a", "text": "x", "text": "Ines was furious."}]',
+            r"items.json:2: text: duplicate key in one JSON object",
+        ),
+        (
+            "items.jsonl",
+            '{"id": "a", "text": "x"}\n{"id": "b", "text": "x", "text": "y"}\n',
+            r"items.jsonl:2: text: duplicate key in one JSON object",
+        ),
+        (
+            "items.jsonl",
+            '{"id": "a", "text": "x"} {"id": "b", "text": "y"}\n',
+            r"items.jsonl:1: malformed JSON \(content after the value",
+        ),
+        ("items.jsonl", '{"id": "a", "text": "x", "n": NaN}\n', r"items.jsonl:1: malformed JSON \(NaN is not valid"),
+        ("items.csv", "id,text,text\na,x,Ines was furious.\n", r"items.csv:1: text: CSV header names this column more"),
+    ],
+)
+def test_strict_parsing(tmp_path: Path, name: str, content: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        read_items(_write(tmp_path, name, content))
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("deep.json", "[" * 100_000 + "]" * 100_000),
+        ("deep.jsonl", '{"id": "a", "text": ' + "[" * 100_000 + "]" * 100_000 + "}\n"),
+        ("deep2.json", '[{"id": "a", "text": "x", "more": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}]"),
+    ],
+)
+def test_deep_nesting_is_an_input_error_not_a_recursion_error(tmp_path: Path, name: str, content: str) -> None:
+    with pytest.raises(InputError, match=r":1: malformed JSON \(nested more than 64 levels deep\)"):
+        read_items(_write(tmp_path, name, content))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_utf16_is_reported_as_not_utf8(tmp_path: Path, encoding: str) -> None:
+    data = '{"id": "a", "text": "x"}\n'.encode(encoding)
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_items(_write(tmp_path, "items.jsonl", data))
+
+
+@pytest.mark.parametrize("sep", ["\u2028", "\u2029", "\u0085"])
+def test_jsonl_lines_split_on_newline_only(tmp_path: Path, sep: str) -> None:
+    from aipsy_affect.battery.io import dumps_jsonl
+
+    records = [{"id": "a", "text": f"one{sep}two"}, {"id": "b", "text": "three"}]
+    path = _write(tmp_path, "items.jsonl", dumps_jsonl(records))
+    assert sep in path.read_text(encoding="utf-8")  # written raw, as the package's own writer does
+    items = read_items(path)
+    assert [(i.id, i.text) for i in items] == [("a", f"one{sep}two"), ("b", "three")]
+
+
+def test_directory_fifo_device_and_symlink_are_refused(tmp_path: Path) -> None:
+    import os
+
+    with pytest.raises(InputError, match="is a directory"):
+        read_items(tmp_path)
+    (tmp_path / "dir.jsonl").mkdir()
+    with pytest.raises(InputError, match="is a directory"):
+        read_items(tmp_path / "dir.jsonl")
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="is a FIFO"):
+        read_items(fifo)  # must not block waiting for a writer
+    link = tmp_path / "zero.jsonl"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(InputError, match="is a device"):
+        read_items(link)
+
+
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    path = _write(tmp_path, "items.jsonl", '{"id": "a", "text": "x"}\n')
+    real_open = os.open
+
+    def denied(p: object, *args: object, **kwargs: object) -> int:
+        if str(p) == str(path):
+            raise PermissionError(13, "Permission denied")
+        return real_open(p, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", denied)
+    with pytest.raises(InputError, match="cannot be read \\(permission denied\\)"):
+        read_items(path)
+
+
+def test_size_is_checked_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aipsy_affect.battery import io as io_module
+
+    path = _write(tmp_path, "items.jsonl", '{"id": "a", "text": "' + "x" * 2000 + '"}\n')
+    monkeypatch.setattr(io_module, "MAX_ITEM_FILE_BYTES", 1000)
+    with pytest.raises(InputError, match="bytes; the limit is 1000"):
+        read_items(path)
+
+
+def test_csv_long_field_reaches_the_item(tmp_path: Path) -> None:
+    import csv
+
+    before = csv.field_size_limit()
+    path = _write(tmp_path, "items.csv", "id,text\na," + "x" * 300_000 + "\n")
+    assert len(read_items(path)[0].text) == 300_000
+    assert csv.field_size_limit() == before  # no process-wide side effect
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet='[]{}",: 0a\n', max_size=300))
+def test_random_json_never_crashes(tmp_path: Path, text: str) -> None:
+    for name in ("fuzz.json", "fuzz.jsonl"):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        try:
+            read_items(path)
+        except (InputError, InputErrors) as exc:
+            assert str(path) in str(exc)

@@ -76,8 +76,11 @@ def test_protagonist_must_occur() -> None:
 
 
 def test_over_long_text_rejected() -> None:
+    # A draft over the limit is read (validate fails that one item); a battery item is refused.
+    assert ItemDraft(id="x", text="word " * 401).word_count == 401
     with pytest.raises(ValidationError, match="limit is 400"):
-        ItemDraft(id="x", text="word " * 401)
+        StimulusItem(id="c", split="complex_neutral", domain=1, protagonist="Ines", protagonist_gender="female",
+                     text="Ines " + "word " * 400)
 
 
 def test_bad_id_rejected() -> None:

@@ -30,7 +30,7 @@ def test_furious_fails_with_offsets(tmp_path: Path, capsys: pytest.CaptureFixtur
     report = json.loads(capsys.readouterr().out)
     assert report["passed"] is False
     hit = report["keywords"][0]
-    assert (hit["term"], hit["emotion"], text[hit["start"]:hit["end"]]) == ("furious", "anger", "furious")
+    assert (hit["term"], hit["emotion"], text[hit["start"] : hit["end"]]) == ("furious", "anger", "furious")
 
 
 def test_keyword_free_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,9 +69,18 @@ def test_expressive_is_a_warning_unless_strict(tmp_path: Path, capsys: pytest.Ca
 
 def test_json_lines_one_per_item() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "aipsy_affect.cli.main", "validate", "--no-model", "--json",
-         str(FIXTURES / "sample_items.jsonl")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "aipsy_affect.cli.main",
+            "validate",
+            "--no-model",
+            "--json",
+            str(FIXTURES / "sample_items.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == EXIT_FAIL
     reports = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -86,10 +95,14 @@ def test_json_lines_one_per_item() -> None:
 
 def test_validate_no_model_is_fast_and_light() -> None:
     # The brief's target: 10 items in under 2 s wall clock, interpreter start included.
-    code = ("import sys, runpy; sys.argv=['aipsy-affect','validate','--no-model',%r];"
-            "import aipsy_affect.cli.main as c; rc=c.main(sys.argv[1:]);"
-            "heavy=[m for m in ('torch','transformers','datasets','sklearn','pandas') if m in sys.modules];"
-            "print('HEAVY', heavy, file=sys.stderr)") % str(FIXTURES / "sample_items.jsonl")
+    # NLTK (it imports SciPy), TextBlob and the emoji tables are loaded only when a text needs them.
+    heavy = ("torch", "transformers", "datasets", "sklearn", "pandas", "nltk", "scipy", "textblob", "emoji")
+    code = (
+        f"import sys; sys.argv=['aipsy-affect','validate','--no-model',{str(FIXTURES / 'sample_items.jsonl')!r}];"
+        "import aipsy_affect.cli.main as c; rc=c.main(sys.argv[1:]);"
+        f"heavy=[m for m in {heavy!r} if m in sys.modules];"
+        "print('HEAVY', heavy, file=sys.stderr)"
+    )
     env = dict(os.environ)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from aipsy_affect.battery.schema import EMOTIONS
 from aipsy_affect.defense.emolex import (
     NRC_CATEGORIES,
     LexiconScores,
@@ -17,20 +18,36 @@ from aipsy_affect.defense.emolex import (
     nrc_info,
     tokenize,
 )
-from aipsy_affect.battery.schema import EMOTIONS
 
 
 def test_tokenize_is_lowercase_words_without_possessives() -> None:
     assert tokenize("Ines\u2019s dog-walker said: \u201cNo!\u201d 42 times.") == [
-        "ines", "dog", "walker", "said", "no", "times"]
+        "ines",
+        "dog",
+        "walker",
+        "said",
+        "no",
+        "times",
+    ]
     assert tokenize("It's the Smiths' car; don't.") == ["it", "the", "smiths", "car", "don't"]
     assert tokenize("") == []
 
 
-@pytest.mark.parametrize(("token", "lemma"), [
-    ("killed", "kill"), ("cried", "cry"), ("cries", "cry"), ("funerals", "funeral"), ("rotting", "rotting"),
-    ("waited", "wait"), ("hoping", "hope"), ("stabbed", "stab"), ("table", "table"), ("zzzq", "zzzq"),
-])
+@pytest.mark.parametrize(
+    ("token", "lemma"),
+    [
+        ("killed", "kill"),
+        ("cried", "cry"),
+        ("cries", "cry"),
+        ("funerals", "funeral"),
+        ("rotting", "rotting"),
+        ("waited", "wait"),
+        ("hoping", "hope"),
+        ("stabbed", "stab"),
+        ("table", "table"),
+        ("zzzq", "zzzq"),
+    ],
+)
 def test_lemmas_map_regular_inflections_to_listed_base_forms(token: str, lemma: str) -> None:
     assert lemmas([token]) == [lemma]
     lex = _nrc_lexicon()
@@ -83,12 +100,37 @@ def test_batch_and_round_trip() -> None:
     assert all(LexiconScores.model_validate_json(s.model_dump_json()) == s for s in batch)
 
 
-def test_needs_no_textblob_or_nltk_data() -> None:
-    code = ("import sys; from aipsy_affect.defense.emolex import lexicon_scores; "
-            "s = lexicon_scores('The murder shocked the town.'); assert s.n_hits > 0; "
-            "print('textblob' in sys.modules, 'nltk' in sys.modules)")
+def test_tokenizes_with_nltk_and_needs_no_data() -> None:
+    # NLTK's RegexpTokenizer does the tokenising; no NLTK data (punkt, wordnet) is looked up, TextBlob never loads.
+    code = (
+        "import sys, nltk.data\n"
+        "def refuse(*a, **k): raise AssertionError('NLTK data looked up')\n"
+        "nltk.data.find = nltk.data.load = refuse\n"
+        "from aipsy_affect.defense.emolex import lexicon_scores\n"
+        "s = lexicon_scores('The murder shocked the town.'); assert s.n_hits > 0\n"
+        "print('textblob' in sys.modules, 'nltk.tokenize.regexp' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["False", "False"]
+    assert out == ["False", "True"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ines\u2019s dog-walker said: \u201cNo!\u201d",
+        "It's the Smiths' car; don't.",
+        "fu\u00adrious o'clock rock'n'roll",
+        "",
+        "A\u2010B C\u2013D 42 x1y",
+    ],
+)
+def test_nltk_tokenizer_matches_the_documented_pattern(text: str) -> None:
+    import re
+
+    lowered = text.lower().replace("\u2019", "'")
+    lowered = re.sub("[\u2010\u2011\u2012\u2013\u00ad\u200b\u200c\u200d]", "-", lowered)
+    expected = [t[:-2] if t.endswith("'s") else t for t in re.findall(r"[a-z]+(?:'[a-z]+)*", lowered)]
+    assert tokenize(text) == expected
 
 
 def test_nrc_info_stamps_version_hash_and_licence() -> None:
