@@ -59,17 +59,33 @@ class ModelLoadError(AffectError, RuntimeError):
     """A model for probing or extraction could not be resolved or loaded."""
 
 
+class DeviceError(AffectError, RuntimeError):
+    """A requested device or dtype cannot be used here (``--device cuda`` without a GPU, an unknown dtype)."""
+
+    exit_code = EXIT_FAIL
+
+
+class ExtractionError(AffectError, RuntimeError):
+    """A model was loaded but running it failed (out of memory, non-finite states, a missing optional backend)."""
+
+    exit_code = EXIT_FAIL
+
+
 CertificationProblem = Literal["missing", "malformed", "stale", "incomplete", "failed"]
 
 
 class CertificationError(AffectError):
-    """The validation report cannot vouch for the data; ``problems`` name each reason (first is the main one)."""
+    """The validation report cannot vouch for the data; ``problems`` name each reason (first is the main one).
+
+    A malformed report is bad input (exit 2); a missing, stale, incomplete or failed one is a refusal (exit 1).
+    """
 
     exit_code = EXIT_FAIL
 
     def __init__(self, problems: list[tuple[CertificationProblem, str]]) -> None:
         self.problems = problems
         self.reason: CertificationProblem = problems[0][0]
+        self.exit_code = EXIT_INPUT if self.reason == "malformed" else EXIT_FAIL
         super().__init__("\n".join(f"{kind}: {message}" for kind, message in problems))
 
 
@@ -100,6 +116,14 @@ class DuplicateSubmissionError(AffectError, ValueError):
         )
 
 
+class OptionError(AffectError, ValueError):
+    """A command-line option or function argument is out of range (``--seed -1``, ``--n-bootstrap 1``)."""
+
+
+class LeaderboardError(AffectError):
+    """A leaderboard directory is corrupt or cannot be read or written; never a problem of the submission."""
+
+
 __all__ = [
     "EXIT_ENVIRONMENT",
     "EXIT_FAIL",
@@ -109,10 +133,14 @@ __all__ = [
     "CertificationError",
     "CertificationProblem",
     "ClassifierError",
+    "DeviceError",
     "DuplicateSubmissionError",
+    "ExtractionError",
     "ExportError",
     "InputError",
     "InputErrors",
+    "LeaderboardError",
     "ModelLoadError",
+    "OptionError",
     "PublishError",
 ]

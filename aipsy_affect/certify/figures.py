@@ -9,12 +9,22 @@ from typing import TYPE_CHECKING, Any
 from aipsy_affect.battery.schema import EMOTIONS, SPLITS
 
 if TYPE_CHECKING:
-    from aipsy_affect.certify.run import CertificationReport, ItemScores
+    from aipsy_affect.certify.report import CertificationReport, ItemScores
 
-_SPLIT_LABELS = {"clinical": "clinical", "neutral": "neutral", "moderate": "moderate",
-                 "complex_neutral": "complex\nneutral", "keyword_twins": "keyword\ntwins"}
-_COLORS = {"clinical": "#c0392b", "neutral": "#7f8c8d", "moderate": "#e67e22", "complex_neutral": "#2980b9",
-           "keyword_twins": "#8e44ad"}
+_SPLIT_LABELS = {
+    "clinical": "clinical",
+    "neutral": "neutral",
+    "moderate": "moderate",
+    "complex_neutral": "complex\nneutral",
+    "keyword_twins": "keyword\ntwins",
+}
+_COLORS = {
+    "clinical": "#c0392b",
+    "neutral": "#7f8c8d",
+    "moderate": "#e67e22",
+    "complex_neutral": "#2980b9",
+    "keyword_twins": "#8e44ad",
+}
 
 
 def _plt() -> Any:
@@ -43,12 +53,13 @@ def by_split(scores: Sequence[ItemScores], value: Callable[[ItemScores], float],
     data = [[value(s) for s in scores if s.split == split] for split in SPLITS]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     ax.boxplot(data, showfliers=False, widths=0.55, medianprops={"color": "black"})
-    for k, (split, vals) in enumerate(zip(SPLITS, data), start=1):
+    for k, (split, vals) in enumerate(zip(SPLITS, data, strict=True), start=1):
         ax.scatter(k + rng.uniform(-0.18, 0.18, len(vals)), vals, s=9, alpha=0.55, color=_COLORS[split], linewidths=0)
         if vals:
-            ax.text(k, max(vals), f"mean {np.mean(vals):.2f}", fontsize=7,
-                    ha="center", va="bottom")
-    ax.set_xticks(range(1, len(SPLITS) + 1), [f"{_SPLIT_LABELS[s]}\n(n={len(d)})" for s, d in zip(SPLITS, data)])
+            ax.text(k, max(vals), f"mean {np.mean(vals):.2f}", fontsize=7, ha="center", va="bottom")
+    ax.set_xticks(
+        range(1, len(SPLITS) + 1), [f"{_SPLIT_LABELS[s]}\n(n={len(d)})" for s, d in zip(SPLITS, data, strict=True)]
+    )
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
@@ -61,15 +72,22 @@ def confusion_pair(report: CertificationReport) -> bytes:
 
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
-    for ax, split in zip(axes, ("clinical", "keyword_twins")):
+    for ax, split in zip(axes, ("clinical", "keyword_twins"), strict=True):
         conf = report.confusion["classifier"][split]
         m = np.asarray(conf["matrix"])
         acc = report.accuracy["classifier"][split]
         ax.imshow(m, cmap="Blues", vmin=0, vmax=max(1, m.sum(axis=1).max()))
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
-                ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if m[i, j] > 0.6 * m.sum(axis=1).max() else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(m[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if m[i, j] > 0.6 * m.sum(axis=1).max() else "black",
+                )
         ax.set_xticks(range(len(EMOTIONS)), [e[:5] for e in EMOTIONS], rotation=45)
         ax.set_yticks(range(len(EMOTIONS)), list(EMOTIONS))
         ax.set_xlabel("classifier label (top emotion)")
@@ -86,10 +104,20 @@ def contributors(report: CertificationReport) -> bytes:
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
     vader = report.contributors["vader"][::-1]
     y = list(range(len(vader)))
-    axes[0].barh([v + 0.2 for v in y], [x["clinical_valence"] for x in vader], height=0.4,
-                 color=_COLORS["clinical"], label="clinical (192)")
-    axes[0].barh([v - 0.2 for v in y], [x["neutral_valence"] for x in vader], height=0.4,
-                 color=_COLORS["neutral"], label="matched neutral (192)")
+    axes[0].barh(
+        [v + 0.2 for v in y],
+        [x["clinical_valence"] for x in vader],
+        height=0.4,
+        color=_COLORS["clinical"],
+        label="clinical (192)",
+    )
+    axes[0].barh(
+        [v - 0.2 for v in y],
+        [x["neutral_valence"] for x in vader],
+        height=0.4,
+        color=_COLORS["neutral"],
+        label="matched neutral (192)",
+    )
     axes[0].set_yticks(y, [x["token"] for x in vader])
     axes[0].axvline(0, color="black", linewidth=0.6)
     axes[0].set_xlabel("summed VADER valence over the split")
@@ -97,12 +125,22 @@ def contributors(report: CertificationReport) -> bytes:
     axes[0].legend(fontsize=7, loc="lower right")
     nrc = report.contributors["nrc"][::-1]
     y = list(range(len(nrc)))
-    axes[1].barh([v + 0.2 for v in y], [x["clinical_items"] for x in nrc], height=0.4, color=_COLORS["clinical"],
-                 label="clinical (192)")
-    axes[1].barh([v - 0.2 for v in y], [x["neutral_items"] for x in nrc], height=0.4, color=_COLORS["neutral"],
-                 label="matched neutral (192)")
+    axes[1].barh(
+        [v + 0.2 for v in y],
+        [x["clinical_items"] for x in nrc],
+        height=0.4,
+        color=_COLORS["clinical"],
+        label="clinical (192)",
+    )
+    axes[1].barh(
+        [v - 0.2 for v in y],
+        [x["neutral_items"] for x in nrc],
+        height=0.4,
+        color=_COLORS["neutral"],
+        label="matched neutral (192)",
+    )
     tags = ["/".join(c[:4] for c in x["categories"]) for x in nrc]
-    axes[1].set_yticks(y, [f"{x['word']} [{t}]" for x, t in zip(nrc, tags)], fontsize=8)
+    axes[1].set_yticks(y, [f"{x['word']} [{t}]" for x, t in zip(nrc, tags, strict=True)], fontsize=8)
     axes[1].set_xlabel("items containing the word")
     axes[1].set_title("EmoLex words: largest clinical - neutral difference")
     axes[1].legend(fontsize=7, loc="lower right")
@@ -113,11 +151,14 @@ def contributors(report: CertificationReport) -> bytes:
 def render_all(report: CertificationReport, scores: Sequence[ItemScores]) -> dict[str, bytes]:
     """Every figure of the report, keyed like ``certify.FIGURES``."""
     return {
-        "p_emotional": by_split(scores, lambda s: s.classifier.p_emotional,
-                                f"Classifier P(emotional) by split ({report.classifier.id})", "P(emotional)"),
+        "p_emotional": by_split(
+            scores,
+            lambda s: s.classifier.p_emotional,
+            f"Classifier P(emotional) by split ({report.classifier.id})",
+            "P(emotional)",
+        ),
         "vader": by_split(scores, lambda s: s.vader.compound, "VADER compound by split", "compound (-1 to 1)"),
-        "nrc": by_split(scores, lambda s: s.nrc.hit_rate, "NRC EmoLex hit rate by split",
-                        "share of tokens in EmoLex"),
+        "nrc": by_split(scores, lambda s: s.nrc.hit_rate, "NRC EmoLex hit rate by split", "share of tokens in EmoLex"),
         "confusion": confusion_pair(report),
         "contributors": contributors(report),
     }

@@ -198,8 +198,16 @@ def summarize(values: Sequence[float]) -> Summary:
     if arr.size == 0:
         raise ValueError("cannot summarise an empty set of values")
     q1, med, q3 = np.percentile(arr, [25, 50, 75])
-    return Summary(n=int(arr.size), mean=_f(arr.mean()), sd=_f(arr.std(ddof=1)) if arr.size > 1 else 0.0,
-                   median=_f(med), q1=_f(q1), q3=_f(q3), min=_f(arr.min()), max=_f(arr.max()))
+    return Summary(
+        n=int(arr.size),
+        mean=_f(arr.mean()),
+        sd=_f(arr.std(ddof=1)) if arr.size > 1 else 0.0,
+        median=_f(med),
+        q1=_f(q1),
+        q3=_f(q3),
+        min=_f(arr.min()),
+        max=_f(arr.max()),
+    )
 
 
 def paired_wilcoxon(a: Sequence[float], b: Sequence[float]) -> PairedTest:
@@ -224,9 +232,18 @@ def paired_wilcoxon(a: Sequence[float], b: Sequence[float]) -> PairedTest:
         r_plus, r_minus = float(ranks[nz > 0].sum()), float(ranks[nz < 0].sum())
         r = (r_plus - r_minus) / (r_plus + r_minus)
     return PairedTest(
-        n=int(x.size), mean_a=_f(x.mean()), mean_b=_f(y.mean()), mean_diff=_f(d.mean()),
-        median_diff=_f(np.median(d)), n_positive=int((d > 0).sum()), n_negative=int((d < 0).sum()),
-        n_ties=int((d == 0).sum()), statistic=stat, p_two_sided=p2, p_greater=pg, rank_biserial=r,
+        n=int(x.size),
+        mean_a=_f(x.mean()),
+        mean_b=_f(y.mean()),
+        mean_diff=_f(d.mean()),
+        median_diff=_f(np.median(d)),
+        n_positive=int((d > 0).sum()),
+        n_negative=int((d < 0).sum()),
+        n_ties=int((d == 0).sum()),
+        statistic=stat,
+        p_two_sided=p2,
+        p_greater=pg,
+        rank_biserial=r,
     )
 
 
@@ -242,21 +259,30 @@ def mann_whitney(a: Sequence[float], b: Sequence[float]) -> UnpairedTest:
     greater = mannwhitneyu(x, y, alternative="greater")
     auc = float(two.statistic) / (x.size * y.size)
     return UnpairedTest(
-        n_a=int(x.size), n_b=int(y.size), mean_a=_f(x.mean()), mean_b=_f(y.mean()), median_a=_f(np.median(x)),
-        median_b=_f(np.median(y)), u=float(two.statistic), p_two_sided=float(two.pvalue),
-        p_greater=float(greater.pvalue), auc=auc, rank_biserial=2 * auc - 1,
+        n_a=int(x.size),
+        n_b=int(y.size),
+        mean_a=_f(x.mean()),
+        mean_b=_f(y.mean()),
+        median_a=_f(np.median(x)),
+        median_b=_f(np.median(y)),
+        u=float(two.statistic),
+        p_two_sided=float(two.pvalue),
+        p_greater=float(greater.pvalue),
+        auc=auc,
+        rank_biserial=2 * auc - 1,
     )
 
 
-def top1_accuracy(targets: Sequence[str], predictions: Sequence[Sequence[str] | str | None],
-                  n_classes: int) -> Accuracy:
+def top1_accuracy(
+    targets: Sequence[str], predictions: Sequence[Sequence[str] | str | None], n_classes: int
+) -> Accuracy:
     """Top-1 accuracy; a prediction may be one label, a tuple of tied labels (credit 1/k), or ``None`` (a miss)."""
     from scipy.stats import binomtest
 
     if len(targets) != len(predictions) or not targets:
         raise ValueError("accuracy needs as many predictions as targets, and at least one")
     correct = 0.0
-    for target, pred in zip(targets, predictions):
+    for target, pred in zip(targets, predictions, strict=True):
         if pred is None:
             continue
         tied = (pred,) if isinstance(pred, str) else tuple(pred)
@@ -264,25 +290,32 @@ def top1_accuracy(targets: Sequence[str], predictions: Sequence[Sequence[str] | 
             correct += 1.0 / len(tied)
     n = len(targets)
     chance = 1.0 / n_classes
-    k = int(round(correct))
+    k = round(correct)
     above = binomtest(k, n, chance, alternative="greater")
     two = binomtest(k, n, chance, alternative="two-sided")
     ci = two.proportion_ci(confidence_level=0.95, method="exact")
     acc = correct / n
     return Accuracy(
-        n=n, correct=correct, accuracy=acc, chance=chance, p_above_chance=float(above.pvalue),
-        p_two_sided=float(two.pvalue), ci_low=float(ci.low), ci_high=float(ci.high),
+        n=n,
+        correct=correct,
+        accuracy=acc,
+        chance=chance,
+        p_above_chance=float(above.pvalue),
+        p_two_sided=float(two.pvalue),
+        ci_low=float(ci.low),
+        ci_high=float(ci.high),
         cohens_h=2 * math.asin(math.sqrt(acc)) - 2 * math.asin(math.sqrt(chance)),
     )
 
 
-def confusion_matrix(targets: Sequence[str], predictions: Sequence[str | None], rows: Sequence[str],
-                     cols: Sequence[str]) -> list[list[int]]:
+def confusion_matrix(
+    targets: Sequence[str], predictions: Sequence[str | None], rows: Sequence[str], cols: Sequence[str]
+) -> list[list[int]]:
     """Counts with one row per target label and one column per predicted label (``None`` is not counted)."""
     r_index = {r: i for i, r in enumerate(rows)}
     c_index = {c: i for i, c in enumerate(cols)}
     matrix = [[0] * len(cols) for _ in rows]
-    for target, pred in zip(targets, predictions):
+    for target, pred in zip(targets, predictions, strict=True):
         if pred is None:
             continue
         if target not in r_index or pred not in c_index:
@@ -308,6 +341,62 @@ def length_matching(vignette_words: Sequence[int], control_words: Sequence[int])
         t, p_t = float(res.statistic), float(res.pvalue)
     p_w = float(wilcoxon(a, b).pvalue) if np.any(d != 0) else 1.0
     return LengthMatch(
-        n_pairs=int(a.size), mean_diff=_f(d.mean()), sd_diff=sd, max_abs_ratio=_f(np.max(np.abs(d) / a)),
-        t=t, p_t=p_t, p_wilcoxon=p_w, cohens_dz=_f(d.mean() / sd) if sd > 0 else 0.0,
+        n_pairs=int(a.size),
+        mean_diff=_f(d.mean()),
+        sd_diff=sd,
+        max_abs_ratio=_f(np.max(np.abs(d) / a)),
+        t=t,
+        p_t=p_t,
+        p_wilcoxon=p_w,
+        cohens_dz=_f(d.mean() / sd) if sd > 0 else 0.0,
+    )
+
+
+class AurocCI(BaseModel):
+    """AUROC of scores that should be higher on one member of each matched pair, with a pair-bootstrap CI."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_pairs: int
+    """Matched pairs scored."""
+
+    auroc: float
+    """Probability that a random positive outscores a random negative (ties count half), over all pairs."""
+
+    ci_low: float
+    """2.5th percentile of the AUROC over pair-bootstrap resamples (pairs drawn with replacement, kept whole)."""
+
+    ci_high: float
+    """97.5th percentile of that distribution."""
+
+    n_resamples: int
+    """Bootstrap resamples."""
+
+    seed: int
+    """Seed of the resampling."""
+
+
+def paired_auroc(
+    positive: Sequence[float], negative: Sequence[float], *, n_resamples: int = 2000, seed: int = 0
+) -> AurocCI:
+    """AUROC of ``positive`` vs ``negative`` (``positive[i]`` and ``negative[i]`` are a matched pair) and a 95%
+    percentile CI from resampling whole pairs, so the interval respects the pairing."""
+    import numpy as np
+
+    pos, neg = np.asarray(positive, dtype=float), np.asarray(negative, dtype=float)
+    if pos.shape != neg.shape or pos.size < 2:
+        raise ValueError("a paired AUROC needs at least two pairs of equal length")
+    # wins[i, j]: credit for positive i against negative j; every AUROC is a mean over a block of this matrix.
+    wins = (pos[:, None] > neg[None, :]) + 0.5 * (pos[:, None] == neg[None, :])
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, pos.size, size=(n_resamples, pos.size))
+    boot = np.array([wins[np.ix_(d, d)].mean() for d in draws])
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return AurocCI(
+        n_pairs=int(pos.size),
+        auroc=_f(wins.mean()),
+        ci_low=_f(low),
+        ci_high=_f(high),
+        n_resamples=n_resamples,
+        seed=seed,
     )

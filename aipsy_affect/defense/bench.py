@@ -13,6 +13,7 @@ GPU the batched run is repeated there and reported in texts per second.
 
 from __future__ import annotations
 
+import platform
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -95,14 +96,49 @@ class BenchResult(BaseModel):
     """1-minute load average before and after the run (other processes on the machine slow every mode)."""
 
 
+def _cpu_name() -> str:
+    from pathlib import Path
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info() -> dict[str, Any]:
+    """Platform, CPU, core count, torch threads and GPU (for stamping timings here and in ``certify``)."""
+    import os
+
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "gpu": gpu,
+    }
+
+
 def _timed(fn: Any) -> tuple[float, list[ClassifierOutput]]:
     start = time.perf_counter()
     out = fn()
     return time.perf_counter() - start, out
 
 
-def run_benchmark(texts: Sequence[str], classifier: EmotionClassifier | None = None, *, spec: str | None = None,
-                  gpu: bool = True, rounds: int = 3, selection: str = "given texts") -> BenchResult:
+def run_benchmark(
+    texts: Sequence[str],
+    classifier: EmotionClassifier | None = None,
+    *,
+    spec: str | None = None,
+    gpu: bool = True,
+    rounds: int = 3,
+    selection: str = "given texts",
+) -> BenchResult:
     """Time the three modes on ``texts`` (CPU, ``rounds`` interleaved rounds), and batched on a GPU when present."""
     import os
     import statistics
@@ -110,7 +146,6 @@ def run_benchmark(texts: Sequence[str], classifier: EmotionClassifier | None = N
     import torch
 
     from aipsy_affect._version import __version__
-    from aipsy_affect.certify.run import machine_info
     from aipsy_affect.defense.classifier import split_sentences
 
     texts = list(texts)
@@ -133,9 +168,16 @@ def run_benchmark(texts: Sequence[str], classifier: EmotionClassifier | None = N
     # Floor at a microsecond so a trivially fast classifier (tests) cannot divide by zero.
     median = {m: max(statistics.median(v), 1e-6) for m, v in samples.items()}
     device = clf.info.device
-    timings = [Timing(mode=m, device=device, seconds=round(median[m], 3),
-                      rounds=[round(x, 3) for x in samples[m]], texts_per_second=round(len(texts) / median[m], 2))
-               for m in modes]
+    timings = [
+        Timing(
+            mode=m,
+            device=device,
+            seconds=round(median[m], 3),
+            rounds=[round(x, 3) for x in samples[m]],
+            texts_per_second=round(len(texts) / median[m], 2),
+        )
+        for m in modes
+    ]
     gpu_note = "GPU: not measured (no CUDA device on this machine)."
     if gpu and torch.cuda.is_available():
         gclf = load_classifier(spec, "cuda")
@@ -147,11 +189,18 @@ def run_benchmark(texts: Sequence[str], classifier: EmotionClassifier | None = N
             torch.cuda.synchronize()
             gpu_samples.append(round(seconds, 3))
         t_gpu = max(statistics.median(gpu_samples), 1e-6)
-        timings.append(Timing(mode="batched-gpu", device=gclf.info.device, seconds=round(t_gpu, 3),
-                              rounds=gpu_samples, texts_per_second=round(len(texts) / t_gpu, 2)))
+        timings.append(
+            Timing(
+                mode="batched-gpu",
+                device=gclf.info.device,
+                seconds=round(t_gpu, 3),
+                rounds=gpu_samples,
+                texts_per_second=round(len(texts) / t_gpu, 2),
+            )
+        )
         gpu_note = f"GPU: {torch.cuda.get_device_name(0)}, {gclf.info.dtype}."
     naive, batched = outputs["naive"], outputs["batched"]
-    diffs = [abs(a.p_emotional - b.p_emotional) for a, b in zip(naive, batched)]
+    diffs = [abs(a.p_emotional - b.p_emotional) for a, b in zip(naive, batched, strict=True)]
     load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return BenchResult(
         created_utc=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
@@ -166,7 +215,7 @@ def run_benchmark(texts: Sequence[str], classifier: EmotionClassifier | None = N
         speedup_batched_vs_naive=round(median["naive"] / median["batched"], 3),
         speedup_batched_vs_per_text=round(median["per_text"] / median["batched"], 3),
         max_abs_p_emotional_diff=max(diffs),
-        labels_agree=sum(a.label == b.label for a, b in zip(naive, batched)) / len(texts),
+        labels_agree=sum(a.label == b.label for a, b in zip(naive, batched, strict=True)) / len(texts),
         gpu_note=gpu_note,
         load_average=[round(load_before, 2), round(load_after, 2)],
     )
@@ -193,8 +242,11 @@ def render_markdown(result: BenchResult) -> str:
         "| mode | device | median seconds | every round | texts per second |",
         "|---|---|---|---|---|",
     ]
-    lines += [f"| {t.mode} | {t.device} | {t.seconds:.2f} | {', '.join(f'{x:.2f}' for x in t.rounds)} | "
-              f"{t.texts_per_second:.1f} |" for t in r.timings]
+    lines += [
+        f"| {t.mode} | {t.device} | {t.seconds:.2f} | {', '.join(f'{x:.2f}' for x in t.rounds)} | "
+        f"{t.texts_per_second:.1f} |"
+        for t in r.timings
+    ]
     lines += [
         "",
         f"**Batched vs naive loop: {r.speedup_batched_vs_naive:.2f}x faster** (vs one call per text: "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal, cast
 
 from pydantic import ValidationError
 
@@ -28,10 +29,17 @@ from aipsy_affect.battery.export_format import (
     export_features,
 )
 from aipsy_affect.battery.io import write_atomic
-from aipsy_affect.battery.schema import MAIN_SPLITS, Battery, StimulusItem
+from aipsy_affect.battery.schema import MAIN_SPLITS, SPLITS, Battery, StimulusItem
 from aipsy_affect.errors import CertificationError, ExportError
-from aipsy_affect.hub.card import card_context, card_header, card_template, render_template
+from aipsy_affect.hub.card import card_header
 from aipsy_affect.hub.certification import DEFAULT_REPO_ID, VALIDATION_FILES, Certification, certification_problems
+from aipsy_affect.render.card import render_card
+
+#: Every path an export can hold besides the manifest; a previous export's file is removed only when it matches.
+_EXPORT_PATH = re.compile(
+    r"README\.md|data/(?:" + "|".join(map(re.escape, SPLITS)) + r")\.parquet"
+    r"|validation/(?:" + "|".join(map(re.escape, VALIDATION_FILES)) + r"|[A-Za-z0-9][A-Za-z0-9_.-]*\.png)"
+)
 
 
 def _rows(items: Iterable[StimulusItem], cert: Certification | None) -> list[dict[str, Any]]:
@@ -39,8 +47,10 @@ def _rows(items: Iterable[StimulusItem], cert: Certification | None) -> list[dic
     for item in items:
         data = item.model_dump(mode="json")
         score = cert.scores[item.id].model_dump() if cert is not None else {}
-        rows.append({name: data[name] for name in PUBLIC_COLUMNS + OUR_COLUMNS}
-                    | {name: score.get(name) for name in SCORE_COLUMNS})
+        rows.append(
+            {name: data[name] for name in PUBLIC_COLUMNS + OUR_COLUMNS}
+            | {name: score.get(name) for name in SCORE_COLUMNS}
+        )
     return rows
 
 
@@ -53,8 +63,8 @@ def _parquet_bytes(table: Any) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
-
 # --- export --------------------------------------------------------------------------------------
+
 
 def _no_alias_dumper() -> Any:
     import yaml
@@ -68,8 +78,18 @@ def _no_alias_dumper() -> Any:
     return NoAliasDumper
 
 
+def _exporter_path(out_dir: Path, path: str) -> bool:
+    """Whether ``path`` (from a manifest) is one the exporter writes, inside ``out_dir`` once links are resolved."""
+    parts = PurePosixPath(path).parts
+    if not _EXPORT_PATH.fullmatch(path) or ".." in parts or "\\" in path:
+        return False
+    root = out_dir.resolve()
+    return (out_dir / path).parent.resolve().is_relative_to(root)
+
+
 def _prepare_out_dir(out_dir: Path) -> set[str]:
-    """Files a previous export left (to be replaced); refuse a non-empty folder that is not an export."""
+    """Files a previous export left (to be replaced); refuse a non-empty folder that is not an export, and a
+    manifest naming any path the exporter would not write (``..``, absolute, elsewhere): nothing is deleted then."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir} exists and is not a directory")
     if not out_dir.exists():
@@ -79,12 +99,21 @@ def _prepare_out_dir(out_dir: Path) -> set[str]:
         return set()
     manifest = out_dir / MANIFEST_NAME
     if not manifest.is_file():
-        raise ExportError(f"{out_dir} is not empty and holds no previous export ({MANIFEST_NAME}): "
-                          "choose an empty or new directory")
+        raise ExportError(
+            f"{out_dir} is not empty and holds no previous export ({MANIFEST_NAME}): choose an empty or new directory"
+        )
     try:
         previous = ExportManifest.model_validate_json(manifest.read_bytes())
-    except ValidationError:
-        raise ExportError(f"{manifest} is not a valid export manifest: remove the directory or choose another") from None
+    except (ValidationError, OSError):
+        raise ExportError(
+            f"{manifest} is not a valid export manifest: remove the directory or choose another"
+        ) from None
+    foreign = sorted(f.path for f in previous.files if not _exporter_path(out_dir, f.path))
+    if foreign:
+        raise ExportError(
+            f"{manifest} lists files an export never writes ({', '.join(map(repr, foreign[:5]))}): "
+            "refusing to replace it; remove the directory or choose another"
+        )
     return {f.path for f in previous.files}
 
 
@@ -138,40 +167,56 @@ def export_dataset(
         files[f"data/{name}.parquet"] = data
         split_bytes[name] = (table.nbytes, len(data))
 
-    header = yaml.dump(card_header(battery, split_bytes), Dumper=_no_alias_dumper(), sort_keys=False, allow_unicode=True,
-                       width=100)
-    body = render_template(card_template(), card_context(
-        battery, cert=certification, data_sha256=data_sha256, lexicon_version=lexicon_version,
-        repo_id=repo_id, revision=revision))
+    header = yaml.dump(
+        card_header(battery, split_bytes), Dumper=_no_alias_dumper(), sort_keys=False, allow_unicode=True, width=100
+    )
+    body = render_card(
+        battery,
+        report=certification.report if certification is not None else None,
+        data_sha256=data_sha256,
+        lexicon_version=lexicon_version,
+        repo_id=repo_id,
+        revision=revision,
+        version=__version__,
+    )
     files["README.md"] = f"---\n{header}---\n\n{body.lstrip()}".encode()
     if certification is not None:
         for name in VALIDATION_FILES:
             src = certification.folder / name
             if src.is_file():
                 files[f"validation/{name}"] = src.read_bytes()
-        for png in sorted(certification.folder.glob("*.png")):
-            files[f"validation/{png.name}"] = png.read_bytes()
+        # The figures the report names, and only names an export may hold (a re-export must accept its own tree).
+        for name in sorted(certification.report.figures.values()):
+            src = certification.folder / name
+            if src.is_file() and _EXPORT_PATH.fullmatch(f"validation/{name}"):
+                files[f"validation/{name}"] = src.read_bytes()
 
     manifest = ExportManifest(
-        format_version=EXPORT_FORMAT_VERSION,
+        format_version=cast(Literal[1], EXPORT_FORMAT_VERSION),
         package_version=__version__,
         data_sha256=data_sha256,
         lexicon_version=lexicon_version,
         repo_id=repo_id,
         revision=revision,
-        certification=("uncertified" if certification is None else
-                       "passed" if certification.report.passed else "failed"),
+        certification=(
+            "uncertified" if certification is None else "passed" if certification.report.passed else "failed"
+        ),
         report_sha256=certification.report_sha256 if certification is not None else None,
         library_versions={"pyarrow": pa.__version__, "datasets": datasets.__version__, "PyYAML": yaml.__version__},
         splits={config: {s: len(battery.split(s)) for s in splits} for config, splits in CONFIGS.items()},
         files=[ManifestFile(path=p, bytes=len(b), sha256=_sha256(b)) for p, b in sorted(files.items())],
     )
-    for rel, data in sorted(files.items()):
-        write_atomic(out_dir / rel, data)
-    for stale in sorted(previous - set(files)):
-        (out_dir / stale).unlink(missing_ok=True)
-    # The manifest goes last: a crash mid-export leaves no manifest vouching for a half-written tree.
-    write_atomic(out_dir / MANIFEST_NAME, json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
+    try:
+        for rel, data in sorted(files.items()):
+            write_atomic(out_dir / rel, data)
+        for stale in sorted(previous - set(files)):
+            path = out_dir / stale
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+        # The manifest goes last: a crash mid-export leaves no manifest vouching for a half-written tree.
+        write_atomic(
+            out_dir / MANIFEST_NAME, json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+        )
+    except OSError as exc:
+        raise ExportError(f"cannot write the export into {out_dir}: {exc}") from None
     return manifest
-
-

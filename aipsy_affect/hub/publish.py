@@ -20,11 +20,12 @@ from aipsy_affect.battery.export_format import (
     ManifestFile,
     _sha256,
 )
-from aipsy_affect.errors import CertificationError, PublishError
+from aipsy_affect.errors import CertificationError, ExportError, PublishError
 from aipsy_affect.hub.certification import DEFAULT_VALIDATION_DIR, certification_problems, load_certification
 from aipsy_affect.hub.export import export_dataset
 
 Echo = Callable[[str], None]
+NO_TOKEN = "no Hugging Face token: set HF_TOKEN or run `hf auth login`"
 
 
 # --- publish -------------------------------------------------------------------------------------
@@ -109,8 +110,7 @@ def _print_plan(plan: PublishPlan, echo: Echo, dry_run: bool) -> None:
     echo(f"  data sha256: {plan.data_sha256}")
     echo(f"  token: {'from ' + plan.token_source if plan.token_source else 'none found (set HF_TOKEN or log in)'}")
     echo(f"  commit message: {plan.commit_message}")
-    echo(f"  files ({len(plan.files)}, {sum(f.bytes for f in plan.files)} bytes; remote files not listed are "
-         "deleted):")
+    echo(f"  files ({len(plan.files)}, {sum(f.bytes for f in plan.files)} bytes; remote files not listed are deleted):")
     for f in plan.files:
         echo(f"    {f.path}  {f.bytes} bytes  sha256 {f.sha256[:16]}")
 
@@ -136,42 +136,53 @@ def publish_dataset(
     ``create_tag`` on the uploaded commit. ``api`` replaces ``HfApi(token=...)`` (tests pass a recording double).
     ``stage_dir`` keeps the staged export (default: a temporary folder, removed afterwards).
     """
-    from aipsy_affect.battery.sources import data_sha256 as _data_sha256
-    from aipsy_affect.battery.sources import load_battery
-
-    if not REPO_ID_PATTERN.fullmatch(repo_id):
-        raise ValueError(f"{repo_id!r} is not a Hub repo id (expected org/name)")
-    tag = tag or f"v{__version__}"
-    if not TAG_PATTERN.fullmatch(tag):
-        raise ValueError(f"{tag!r} is not a valid tag name (letters, digits, '._-')")
-    battery = load_battery(source)
-    data_hash = _data_sha256(source)
-    cert = load_certification(validation_dir)
+    from aipsy_affect.battery.release import load_release
     from aipsy_affect.keywords.lexicon import load_lexicon
 
+    if not REPO_ID_PATTERN.fullmatch(repo_id):
+        raise ExportError(f"cannot publish: {repo_id!r} is not a Hub repo id (expected org/name)")
+    tag = tag or f"v{__version__}"
+    if not TAG_PATTERN.fullmatch(tag):
+        raise ExportError(f"cannot publish: {tag!r} is not a valid tag name (letters, digits, '._-')")
+    release = load_release(source)
+    battery, data_hash = release.battery, release.sha256
+    cert = load_certification(validation_dir)
     problems = certification_problems(cert, battery, data_hash, load_lexicon().version)
     if problems:
         raise CertificationError(problems)
     token, token_source = _find_token()
     if token is None and not dry_run:
-        raise PublishError("no Hugging Face token: set HF_TOKEN or run `hf auth login`", refused=True)
+        raise PublishError(NO_TOKEN, refused=True)
 
     tmp = None if stage_dir is not None else tempfile.mkdtemp(prefix="aipsy-affect-publish-")
     stage = Path(stage_dir) if stage_dir is not None else Path(str(tmp))
     try:
-        manifest = export_dataset(battery, stage, data_sha256=data_hash, certification=cert, repo_id=repo_id,
-                                  revision=tag, allow_failed=False)
+        manifest = export_dataset(
+            battery, stage, data_sha256=data_hash, certification=cert, repo_id=repo_id, revision=tag, allow_failed=False
+        )
         manifest_bytes = (stage / MANIFEST_NAME).read_bytes()
-        files = sorted([*manifest.files, ManifestFile(path=MANIFEST_NAME, bytes=len(manifest_bytes),
-                                                      sha256=_sha256(manifest_bytes))], key=lambda f: f.path)
+        files = sorted(
+            [
+                *manifest.files,
+                ManifestFile(path=MANIFEST_NAME, bytes=len(manifest_bytes), sha256=_sha256(manifest_bytes)),
+            ],
+            key=lambda f: f.path,
+        )
         n = len(cert.report.criteria)
         plan = PublishPlan(
-            repo_id=repo_id, url=f"https://huggingface.co/datasets/{repo_id}", tag=tag, private=private,
-            token_source=token_source, data_sha256=data_hash, files=files,
+            repo_id=repo_id,
+            url=f"https://huggingface.co/datasets/{repo_id}",
+            tag=tag,
+            private=private,
+            token_source=token_source,
+            data_sha256=data_hash,
+            files=files,
             commit_message=f"aipsy-affect {__version__}: data {data_hash[:12]}, certified ({n}/{n} criteria)",
         )
         _print_plan(plan, echo, dry_run)
         if dry_run:
+            if token is None:
+                echo(f"WARNING: a real publish would fail: {NO_TOKEN}")
             return PublishResult(plan=plan, dry_run=True, commit_oid=None)
         assert token is not None
         client = api if api is not None else _make_api(token)
@@ -181,28 +192,40 @@ def publish_dataset(
             step = "list_repo_refs"
             refs = client.list_repo_refs(repo_id, repo_type="dataset")
             if any(t.name == tag for t in refs.tags):
-                raise PublishError(f"tag {tag!r} already exists on {repo_id}: a published release is never moved; "
-                                   "bump the version or pass --revision", refused=True)
+                raise PublishError(
+                    f"tag {tag!r} already exists on {repo_id}: a published release is never moved; "
+                    "bump the version or pass --revision",
+                    refused=True,
+                )
             step = "upload_folder"
             commit = client.upload_folder(
-                repo_id=repo_id, repo_type="dataset", folder_path=str(stage), commit_message=plan.commit_message,
+                repo_id=repo_id,
+                repo_type="dataset",
+                folder_path=str(stage),
+                commit_message=plan.commit_message,
                 commit_description=f"data_sha256 {data_hash}\nreport_sha256 {cert.report_sha256}",
                 delete_patterns="*",
             )
             step = "create_tag"
-            client.create_tag(repo_id, tag=tag, revision=commit.oid, repo_type="dataset",
-                              tag_message=f"aipsy-affect {__version__}, data sha256 {data_hash}")
+            client.create_tag(
+                repo_id,
+                tag=tag,
+                revision=commit.oid,
+                repo_type="dataset",
+                tag_message=f"aipsy-affect {__version__}, data sha256 {data_hash}",
+            )
         except PublishError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any client failure becomes one redacted message
+        except Exception as exc:
             message = f"{step} failed: {type(exc).__name__}: {exc}"
             if step == "create_tag":
-                message += (f" (the files were uploaded as commit {commit.oid} but are not tagged; rerun publish: "
-                            "an unchanged upload is a no-op, then the tag is created)")
+                message += (
+                    f" (the files were uploaded as commit {commit.oid} but are not tagged; rerun publish: "
+                    "an unchanged upload is a no-op, then the tag is created)"
+                )
             raise PublishError(_redact(message, token), refused=False) from None
         echo(f"published {repo_id} at commit {commit.oid}, tagged {tag}: {plan.url}/tree/{tag}")
         return PublishResult(plan=plan, dry_run=False, commit_oid=str(commit.oid))
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
-

@@ -112,4 +112,4 @@ def test_accuracy_in_range(targets: list[str], seed: int) -> None:
     preds = [str(rng.choice(["joy", "fear", "anger"])) for _ in targets]
     a = top1_accuracy(targets, preds, 3)
     assert 0.0 <= a.accuracy <= 1.0
-    assert a.accuracy == sum(t == p for t, p in zip(targets, preds)) / len(targets)
+    assert a.accuracy == sum(t == p for t, p in zip(targets, preds, strict=True)) / len(targets)
