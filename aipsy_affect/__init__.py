@@ -21,18 +21,23 @@ from aipsy_affect.benchmark.submission import (
     check_submission,
     load_submission,
 )
-from aipsy_affect.keywords.lexicon import Lexicon, load_lexicon
-from aipsy_affect.keywords.screen import KeywordHit, find_keywords
 
 #: Public names whose modules import NumPy or more; loaded on first use so ``import aipsy_affect`` stays light.
 #: Add ``"name": "module"`` here for other heavy public names.
 _LAZY: dict[str, str] = {
+    "Lexicon": "keywords.lexicon",
+    "load_lexicon": "keywords.lexicon",
+    "KeywordHit": "keywords.screen",
+    "find_keywords": "keywords.screen",
     "LayerScores": "benchmark.scoring",
     "ScoreReport": "benchmark.scoring",
     "score_submission": "benchmark.scoring",
     "Leaderboard": "benchmark.leaderboard",
     "LeaderboardEntry": "benchmark.leaderboard",
     "submit": "benchmark.leaderboard",
+    "submission_from_arrays": "benchmark.build",
+    "grouped_folds": "battery.folds",
+    "load_release": "battery.release",
     "export_dataset": "hub.export",
     "load_certification": "hub.certification",
     "publish_dataset": "hub.publish",
@@ -47,11 +52,12 @@ _LAZY: dict[str, str] = {
     "lexicon_scores": "defense.emolex",
     "VaderScores": "defense.vader",
     "vader_scores": "defense.vader",
-    "DEFAULT_PROMPT": "probe.run",
-    "ProbeConfig": "probe.run",
+    "DEFAULT_PROMPT": "probe.config",
+    "ProbeConfig": "probe.config",
     "ProbeRun": "probe.run",
     "build_submission": "probe.run",
     "run_probe": "probe.run",
+    "extract_activations": "probe.activations",
 }
 
 
@@ -100,18 +106,22 @@ __all__ = [
     "classify_texts",
     "data_sha256",
     "export_dataset",
+    "extract_activations",
     "find_keywords",
+    "grouped_folds",
     "lexicon_scores",
     "load_battery",
     "load_certification",
     "load_classifier",
     "load_lexicon",
+    "load_release",
     "load_split",
     "load_submission",
     "publish_dataset",
     "run_certification",
     "run_probe",
     "score_submission",
+    "submission_from_arrays",
     "submit",
     "vader_scores",
     "verify_export",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import subprocess
@@ -12,20 +10,13 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
-
-from aipsy_affect.battery.io import InputErrors
-from aipsy_affect.benchmark.leaderboard import (
-    DuplicateSubmissionError,
-    Leaderboard,
-    LeaderboardEntry,
-    ranked,
-    render,
-    render_html,
-    submit,
-)
-from headless import dump_dom, screenshot, skip_if_no_chromium
 from submission_factory import make_submission_dict, synthetic_battery, write_submission
+
+from aipsy_affect.benchmark.leaderboard import Leaderboard, LeaderboardEntry, submit
+from aipsy_affect.errors import DuplicateSubmissionError, InputErrors, LeaderboardError
+from aipsy_affect.render.leaderboard import ranked
 
 HOSTILE = '<script>document.body.style.background="rgb(255,0,0)"</script>'
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -51,7 +42,7 @@ def board3(tmp_path_factory, battery) -> tuple[Path, list[LeaderboardEntry]]:
         data = make_submission_dict(battery, n_layers=n_layers, seed=seed, model_id=model_id, twins=k != 1)
         if k == 1:
             data["method"]["name"] = "<img src=x onerror=alert(1)>|probe"
-            data["submitter"] = "=HYPERLINK(\"http://evil\")"
+            data["submitter"] = '=HYPERLINK("http://evil")'
         path = tmp / f"s{k}.json"
         write_submission(path, data)
         submit(path, tmp / "board", battery, data_sha256="synthetic", now=T0 + timedelta(minutes=k))
@@ -69,6 +60,11 @@ def test_submit_appends_and_rejects_duplicates(tmp_path, battery) -> None:
     before = (tmp_path / "lb" / "entries.jsonl").read_bytes()
     with pytest.raises(DuplicateSubmissionError, match=f"duplicate submission: sha256 {entry.submission_sha256}"):
         submit(path, tmp_path / "lb", battery, data_sha256="synthetic")
+    # Duplicates are found on content: the same submission re-serialised (indent, a trailing newline) is refused.
+    again = tmp_path / "a-again.json"
+    again.write_text(json.dumps(json.loads(path.read_text()), indent=2) + "\n\n")
+    with pytest.raises(DuplicateSubmissionError):
+        submit(again, tmp_path / "lb", battery, data_sha256="synthetic")
     assert (tmp_path / "lb" / "entries.jsonl").read_bytes() == before
     # Appending keeps every earlier byte: the store is append-only.
     submit(_sub(tmp_path, battery, "b", seed=2), tmp_path / "lb", battery, data_sha256="synthetic")
@@ -101,7 +97,7 @@ def test_crash_mid_write_leaves_the_old_board(tmp_path, battery, monkeypatch) ->
         os.fsync(fd)
 
     monkeypatch.setattr(aio.os, "fsync", failing_fsync)
-    with pytest.raises(OSError, match="simulated power cut"):
+    with pytest.raises(LeaderboardError, match="simulated power cut"):
         submit(_sub(tmp_path, battery, "b", seed=2), tmp_path / "lb", battery, data_sha256="synthetic")
     monkeypatch.undo()
     assert entries.read_bytes() == before
@@ -112,17 +108,18 @@ def test_crash_mid_write_leaves_the_old_board(tmp_path, battery, monkeypatch) ->
 def test_corrupt_entry_line_is_located(tmp_path, battery) -> None:
     submit(_sub(tmp_path, battery, "a"), tmp_path / "lb", battery, data_sha256="synthetic")
     entries = tmp_path / "lb" / "entries.jsonl"
-    entries.write_bytes(entries.read_bytes() + b'{"entry_version": 1, "submission_sha256": "zz"}\n')
-    with pytest.raises(InputErrors) as info:
+    entries.write_bytes(entries.read_bytes() + b'{"entry_version": 2, "submission_sha256": "zz"}\n')
+    with pytest.raises(LeaderboardError) as info:
         Leaderboard(tmp_path / "lb").entries()
+    assert "the leaderboard is corrupt" in str(info.value)
     assert "entries.jsonl:2: submission_sha256: String should match pattern" in str(info.value)
 
 
 def test_missing_or_wrong_directory(tmp_path) -> None:
-    with pytest.raises(InputErrors, match="no such leaderboard directory"):
+    with pytest.raises(LeaderboardError, match="no such leaderboard directory"):
         Leaderboard(tmp_path / "absent").entries()
     (tmp_path / "file").write_text("x")
-    with pytest.raises(InputErrors, match="is a file, not a leaderboard directory"):
+    with pytest.raises(LeaderboardError, match="is a file, not a leaderboard directory"):
         Leaderboard(tmp_path / "file").entries()
     (tmp_path / "empty").mkdir()
     assert Leaderboard(tmp_path / "empty").entries() == []
@@ -131,12 +128,11 @@ def test_missing_or_wrong_directory(tmp_path) -> None:
 def test_ranking_shares_rank_on_equal_scores(board3) -> None:
     _, entries = board3
     order = ranked(entries)
-    assert [r for r, _ in order] == [1, 2, 3]
-    assert [e.report.main_score for _, e in order] == sorted((e.report.main_score for e in entries), reverse=True)
+    assert [i.entry.report.main_score for i in order] == sorted((e.report.main_score for e in entries), reverse=True)
     twin = entries[0].model_copy(update={"submission_sha256": "f" * 64, "submitted_at": T0 + timedelta(days=1)})
-    again = ranked(entries + [twin])
-    tied = [r for r, e in again if e.report.main_score == entries[0].report.main_score]
-    assert len(tied) == 2 and tied[0] == tied[1]
+    again = ranked([*entries, twin])
+    tied = [i for i in again if i.entry.report.main_score == entries[0].report.main_score]
+    assert len(tied) == 2 and tied[0].rank == tied[1].rank and tied[0].tied and tied[1].tied
 
 
 # --- concurrency (real processes through the CLI) ------------------------------------------------------------
@@ -154,8 +150,9 @@ def packaged_subs(tmp_path_factory) -> list[Path]:
     paths = []
     for k in range(8):
         path = tmp / f"sub{k}.json"
-        write_submission(path, make_submission_dict(load_battery(), n_layers=2, seed=100 + k, model_id=f"org/m{k}",
-                                                    twins=False))
+        write_submission(
+            path, make_submission_dict(load_battery(), n_layers=2, seed=100 + k, model_id=f"org/m{k}", twins=False)
+        )
         paths.append(path)
     return paths
 
@@ -184,8 +181,15 @@ def test_eight_concurrent_submits_all_land(tmp_path, packaged_subs) -> None:
     watcher = threading.Thread(target=reader)
     watcher.start()
     try:
-        procs = [subprocess.Popen(_cli("submit", str(p), "--leaderboard", str(board)), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for p in packaged_subs]
+        procs = [
+            subprocess.Popen(
+                _cli("submit", str(p), "--leaderboard", str(board)),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for p in packaged_subs
+        ]
         results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     finally:
         done.set()
@@ -202,8 +206,15 @@ def test_eight_concurrent_submits_all_land(tmp_path, packaged_subs) -> None:
 
 def test_concurrent_duplicates_land_once(tmp_path, packaged_subs) -> None:
     board = tmp_path / "board"
-    procs = [subprocess.Popen(_cli("submit", str(packaged_subs[0]), "--leaderboard", str(board)),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            _cli("submit", str(packaged_subs[0]), "--leaderboard", str(board)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     codes = sorted(p.wait(timeout=120) for p in procs)
     errs = "".join(p.stderr.read() for p in procs)
     assert codes == [0, 1, 1, 1], errs
@@ -215,7 +226,7 @@ def test_cli_exit_codes_and_formats(tmp_path, packaged_subs) -> None:
     board = tmp_path / "board"
     run = lambda *a: subprocess.run(_cli(*a), capture_output=True, text=True, timeout=60)  # noqa: E731
     first = run("submit", str(packaged_subs[1]), "--leaderboard", str(board))
-    assert first.returncode == 0 and "added org/m1" in first.stdout and "rank 1 of 1" in first.stdout
+    assert first.returncode == 0 and "added org/m1" in first.stdout and "rank 1 of 1" in first.stdout, first.stderr
     again = run("submit", str(packaged_subs[1]), "--leaderboard", str(board))
     assert again.returncode == 1 and "duplicate submission" in again.stderr
     bad = tmp_path / "bad.json"
@@ -230,99 +241,153 @@ def test_cli_exit_codes_and_formats(tmp_path, packaged_subs) -> None:
     target = tmp_path / "out" / "board.html"
     assert run("leaderboard", str(board), "--format", "html", "--out", str(target)).returncode == 0
     assert target.read_text().startswith("<!DOCTYPE html>")
-    assert run("leaderboard", str(tmp_path / "absent")).returncode == 2
+    absent = run("leaderboard", str(tmp_path / "absent"))
+    assert absent.returncode == 2 and "no such leaderboard directory" in absent.stderr
 
 
-# --- renderings ---------------------------------------------------------------------------------------------
+# --- hostile input (issue 11, section 3) ---------------------------------------------------------------------
 
 
-def test_markdown_escapes_user_strings(board3) -> None:
-    _, entries = board3
-    md = render(entries, "md")
-    assert "<script>" not in md and "<img" not in md
-    assert "&lt;script&gt;document.body.style.background=&quot;rgb\\(255,0,0\\)&quot;&lt;/script&gt;" in md
-    assert "\\|probe" in md  # a pipe in a name cannot break the table
-    rows = [line for line in md.splitlines() if line.startswith("| ") and line[2].isdigit()]
-    assert len(rows) == 3 and all(line.count(" | ") == 11 for line in rows)
+def test_line_separators_in_strings_are_escaped_and_lines_split_on_newline_only(tmp_path, battery) -> None:
+    data = make_submission_dict(battery, n_layers=2, seed=5)
+    data["method"]["description"] = "one\u2028two\u2029three"
+    data["method"]["prompt"] = "Story:\u2028{text}"
+    path = tmp_path / "ls.json"
+    write_submission(path, data)
+    submit(path, tmp_path / "lb", battery, data_sha256="synthetic")
+    submit(_sub(tmp_path, battery, "after", seed=6), tmp_path / "lb", battery, data_sha256="synthetic")
+    raw = (tmp_path / "lb" / "entries.jsonl").read_bytes()
+    assert "\u2028".encode() not in raw and "\u2029".encode() not in raw and b"\\u2028" in raw
+    entries = Leaderboard(tmp_path / "lb").entries()
+    assert len(entries) == 2 and entries[0].report.method.description == "one\u2028two\u2029three"
+    # A board written raw (by an older release) still reads: lines split on \n only, never on U+2028/U+0085.
+    text = raw.decode().replace("\\u2028", "\u2028").replace("\\u2029", "\u2029")
+    (tmp_path / "lb" / "entries.jsonl").write_text(text, encoding="utf-8")
+    assert len(Leaderboard(tmp_path / "lb").entries()) == 2
 
 
-def test_csv_round_trips_and_defuses_formulas(board3) -> None:
-    _, entries = board3
-    rows = list(csv.DictReader(io.StringIO(render(entries, "csv"))))
-    assert [int(r["rank"]) for r in rows] == [1, 2, 3]
-    hostile = next(r for r in rows if r["model"] == HOSTILE)
-    assert hostile["submitter"] == "'=HYPERLINK(\"http://evil\")"
-    assert hostile["keyword_win_rate"] == ""  # no twins in that submission
-    by_sha = {e.submission_sha256: e for e in entries}
-    for row in rows:
-        assert float(row["main_score"]) == by_sha[row["submission_sha256"]].report.main_score
+@pytest.mark.parametrize(
+    "corruption, where",
+    [
+        (b"{not json}\n", "entries.jsonl:2: malformed JSON"),
+        (b"\xff\xfe\n", "entries.jsonl:2: not valid UTF-8"),
+        (b'{"entry_version": 2, "submission_sha256": 5}\n', "entries.jsonl:2: submission_sha256"),
+    ],
+)
+def test_a_corrupt_board_is_named_and_never_blamed_on_the_submission(tmp_path, battery, corruption, where) -> None:
+    board = tmp_path / "lb"
+    submit(_sub(tmp_path, battery, "a", seed=1), board, battery, data_sha256="synthetic")
+    entries = board / "entries.jsonl"
+    entries.write_bytes(entries.read_bytes() + corruption)
+    with pytest.raises(LeaderboardError) as info:
+        submit(_sub(tmp_path, battery, "b", seed=2), board, battery, data_sha256="synthetic")
+    assert "the leaderboard is corrupt" in str(info.value) and where in str(info.value)
+    assert "invalid submission" not in str(info.value)
 
 
-def test_json_rendering_has_full_reports(board3) -> None:
-    _, entries = board3
-    board = json.loads(render(entries, "json"))
-    assert [e["rank"] for e in board["entries"]] == [1, 2, 3]
-    assert {len(e["report"]["layers"]) for e in board["entries"]} == {6, 4, 12}
-    assert all(LeaderboardEntry.model_validate({k: v for k, v in e.items() if k != "rank"}) for e in board["entries"])
+def test_corrupt_board_through_the_cli_exits_2(tmp_path, packaged_subs) -> None:
+    board = tmp_path / "board"
+    board.mkdir()
+    (board / "entries.jsonl").write_bytes(b"garbage\n")
+    for args in (("submit", str(packaged_subs[0]), "--leaderboard", str(board)), ("leaderboard", str(board))):
+        done = subprocess.run(_cli(*args), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert "the leaderboard is corrupt" in done.stderr and "entries.jsonl:1: malformed JSON" in done.stderr
+        assert "Traceback" not in done.stderr and "invalid submission" not in done.stderr
 
 
-def test_html_is_self_contained_and_escaped(board3) -> None:
-    import base64
-    import hashlib
-    import re
+@pytest.mark.parametrize("state", ["board_is_file", "entries_is_dir", "lock_is_dir", "submission_is_dir"])
+def test_file_system_states_give_messages_not_tracebacks(tmp_path, packaged_subs, state) -> None:
+    board = tmp_path / "board"
+    submission = str(packaged_subs[3])
+    if state == "board_is_file":
+        board.write_text("x")
+        expected = "is a file, not a leaderboard directory"
+    elif state == "entries_is_dir":
+        (board / "entries.jsonl").mkdir(parents=True)
+        expected = "entries.jsonl: should be a file; the leaderboard is corrupt"
+    elif state == "lock_is_dir":
+        (board / ".lock").mkdir(parents=True)
+        expected = ".lock: should be a file"
+    else:
+        submission = str(tmp_path)
+        expected = "is a directory, not a submission file"
+    done = subprocess.run(
+        _cli("submit", submission, "--leaderboard", str(board)), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and expected in done.stderr and "Traceback" not in done.stderr, done.stderr
+    if state == "entries_is_dir":
+        shown = subprocess.run(_cli("leaderboard", str(board)), capture_output=True, text=True, timeout=120)
+        assert shown.returncode == 2 and expected in shown.stderr  # not an empty board with exit 0
 
-    _, entries = board3
-    page = render_html(entries)
-    assert "<script>document" not in page and "<img src=x" not in page
-    assert "&lt;script&gt;document.body.style.background=&quot;rgb(255,0,0)&quot;&lt;/script&gt;" in page
-    assert not re.search(r"(src|href)=\"(https?:)?//", page)  # nothing fetched from anywhere
-    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
-    assert len(scripts) == 1
-    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
-    assert f"script-src 'sha256-{digest}'" in page
-    assert page.count("<tr data-sha=") == 3 and page.count("<figure>") == 3
-    assert render_html([]).count("No submissions yet.") == 1
+
+def test_unwritable_places_give_exit_2(tmp_path, packaged_subs, monkeypatch) -> None:
+    board = tmp_path / "board"
+    done = subprocess.run(
+        _cli("submit", str(packaged_subs[4]), "--leaderboard", str(board)), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    target = tmp_path / "not-a-dir"
+    target.write_text("x")  # --out below a file fails for root too
+    out = subprocess.run(
+        _cli("leaderboard", str(board), "--out", str(target / "board.md")), capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 2 and "cannot write" in out.stderr and "Traceback" not in out.stderr, out.stderr
+    # A board that cannot be written (read-only directory, full disk): the OS error becomes a board message.
+    import aipsy_affect.benchmark.leaderboard as store
+
+    def refuse(path, data):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(store, "write_atomic", refuse)
+    with pytest.raises(LeaderboardError, match=r"cannot write .*Permission denied"):
+        submit(packaged_subs[5], board)
 
 
-@skip_if_no_chromium
-def test_html_renders_in_chromium(board3, tmp_path) -> None:
-    """Look at the page as a browser draws it: rows present, sorting works, the hostile script did nothing."""
-    from PIL import Image
+def test_a_crash_leaves_nothing_behind_after_the_next_write(tmp_path, battery) -> None:
+    board = tmp_path / "lb"
+    entry, _ = submit(_sub(tmp_path, battery, "a", seed=1), board, battery, data_sha256="synthetic")
+    # What a writer killed mid-way leaves: a temporary file and a submission copy with no entry.
+    (board / ".entries.jsonl.abc123.tmp").write_text("half")
+    (board / "submissions" / ".x.json.def.tmp").write_text("half")
+    orphan = board / "submissions" / ("e" * 64 + ".json")
+    orphan.write_text("{}")
+    submit(_sub(tmp_path, battery, "b", seed=2), board, battery, data_sha256="synthetic")
+    assert not list(board.rglob("*.tmp")) and not orphan.exists()
+    names = {p.name for p in (board / "submissions").glob("*.json")}
+    assert names == {f"{e.submission_sha256}.json" for e in Leaderboard(board).entries()}
+    assert f"{entry.submission_sha256}.json" in names
 
-    _, entries = board3
-    page = tmp_path / "board.html"
-    page.write_text(render_html(entries), encoding="utf-8")
 
-    dom = dump_dom(page)
-    assert 'data-ready="1"' in dom  # our script ran, so the CSP hash is right
-    assert "&lt;script&gt;document.body.style.background" in dom and "<script>document" not in dom
-    default_order = [e.submission_sha256 for _, e in ranked(entries)]
-    import re
+def test_gain_over_the_lexical_floor_is_paired_and_stored(tmp_path, battery) -> None:
+    from aipsy_affect.benchmark.floors import lexical_gain
+    from aipsy_affect.benchmark.scoring import score_in_full
+    from aipsy_affect.benchmark.submission import parse_submission
 
-    assert re.findall(r'<tr data-sha="([0-9a-f]{64})"', dom) == default_order
-    flipped = dump_dom(page, fragment="#sort=main_score:asc")
-    assert re.findall(r'<tr data-sha="([0-9a-f]{64})"', flipped) == default_order[::-1]
-    assert 'data-col="main_score" data-type="num" aria-sort="ascending"' in flipped
-
-    png = tmp_path / "board.png"
-    screenshot(page, png, width=1700, height=1000)
-    image = Image.open(png).convert("RGB")
-    assert image.size == (1700, 1000)
-    pixels = image.load()
-    colours = image.getcolors(maxcolors=1_000_000)
-    assert colours is not None and len(colours) > 50, "the page looks blank"
-    assert not any(c == (255, 0, 0) for _, c in colours), "the hostile script painted the page"
-    header, odd, even = (31, 58, 95), (247, 249, 252), (232, 238, 246)
-    # Walk down the padding strip at the left of the table: header band, then one stripe per row.
-    x = 28
-    runs: list[tuple[int, int, int]] = []
-    for y in range(image.size[1]):
-        colour = pixels[x, y]
-        if colour in (header, odd, even) and (not runs or runs[-1] != colour):
-            runs.append(colour)
-        elif colour not in (header, odd, even) and runs and runs[-1] != (0, 0, 0):
-            runs.append((0, 0, 0))
-    table = runs[runs.index(header):]
-    table = table[: table.index((0, 0, 0))] if (0, 0, 0) in table else table
-    assert table == [header, odd, even, odd], f"expected a header and three striped rows, saw {table}"
-    (Path(os.environ.get("AIPSY_SCREENSHOT_DIR", tmp_path)) / "leaderboard.png").write_bytes(png.read_bytes())
+    board = tmp_path / "lb"
+    weak = make_submission_dict(battery, n_layers=1, seed=8, model_id="floor/tfidf")
+    for layer in weak["layers"]:  # a weaker single-layer reference
+        for item_id, probs in layer["category"].items():
+            layer["category"][item_id] = {e: 0.5 * p + 0.5 / 8 for e, p in probs.items()}
+    floor_path = tmp_path / "floor.json"
+    write_submission(floor_path, weak)
+    floor, _ = submit(floor_path, board, battery, role="lexical_floor", data_sha256="synthetic")
+    assert (floor.lexical_gain, floor.lexical_gain_ci) == (0.0, (0.0, 0.0))
+    path = _sub(tmp_path, battery, "model", seed=9)
+    entry, _ = submit(path, board, battery, data_sha256="synthetic")
+    assert entry.lexical_floor_sha256 == floor.submission_sha256
+    # Recomputed by hand: both scored on the very same resampled pairs.
+    scored = score_in_full(parse_submission(path.read_bytes()), battery, data_sha256="synthetic")
+    floor_scored = score_in_full(parse_submission(floor_path.read_bytes()), battery, data_sha256="synthetic")
+    diff = scored.main.draws - floor_scored.main.draws
+    assert entry.lexical_gain == pytest.approx(scored.report.main_score - floor_scored.report.main_score, abs=1e-12)
+    assert entry.lexical_gain_ci == pytest.approx(tuple(np.quantile(diff, [0.025, 0.975])), abs=1e-12)
+    assert (entry.lexical_gain, entry.lexical_gain_ci) == lexical_gain(
+        scored, parse_submission(floor_path.read_bytes())
+    )
+    assert entry.above_lexical_floor is (entry.lexical_gain_ci[0] > 0)
+    # One floor per dataset revision.
+    other = tmp_path / "floor2.json"
+    write_submission(other, make_submission_dict(battery, n_layers=1, seed=10, model_id="floor/other"))
+    with pytest.raises(LeaderboardError, match="already has a lexical floor"):
+        submit(other, board, battery, role="lexical_floor", data_sha256="synthetic")

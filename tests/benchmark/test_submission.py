@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from submission_factory import make_submission_dict, synthetic_battery, write_submission
 
 from aipsy_affect.battery.io import InputErrors
 from aipsy_affect.battery.schema import EMOTIONS
@@ -21,7 +23,6 @@ from aipsy_affect.benchmark.submission import (
     parse_submission,
     read_submission,
 )
-from submission_factory import make_submission_dict, synthetic_battery, write_submission
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +57,14 @@ def test_twins_may_be_left_out(battery) -> None:
     assert _errors(data, battery) == ""
 
 
-@pytest.mark.parametrize("version, message", [
-    (2, "format_version 2 is not supported; this aipsy-affect reads format_version 1"),
-    ("1", "format_version '1' is not supported"),
-    (None, "format_version None is not supported"),
-])
+@pytest.mark.parametrize(
+    "version, message",
+    [
+        (2, "format_version 2 is not supported; this aipsy-affect reads format_version 1"),
+        ("1", "format_version '1' is not supported"),
+        (None, "format_version None is not supported"),
+    ],
+)
 def test_unknown_format_version(valid, battery, version, message) -> None:
     data = copy.deepcopy(valid)
     data["format_version"] = version
@@ -129,8 +133,10 @@ def test_partial_twins_refused(valid, battery) -> None:
     data = copy.deepcopy(valid)
     del data["layers"][0]["affect"]["twin-anger-work-1"]
     out = _errors(data, battery)
-    assert "layers[0].affect: keyword twins are optional but, when given, all 192 are needed; missing 1: " \
-           "twin-anger-work-1" in out
+    assert (
+        "layers[0].affect: keyword twins are optional but, when given, all 192 are needed; missing 1: "
+        "twin-anger-work-1" in out
+    )
 
 
 def test_probability_checks(valid, battery) -> None:
@@ -202,7 +208,7 @@ def test_metadata_fields(valid, battery) -> None:
     data["method"]["cv_folds"] = 1
     del data["model"]["revision"]
     out = _errors(data, battery)
-    assert "model.id: must not contain control characters" in out
+    assert "model.id: must not contain control, line-break or bidi characters (found U+000A at position 4)" in out
     assert "method.surprise: unknown field" in out
     assert "method.cv_folds: Input should be greater than or equal to 2" in out
     assert "model.revision: required field is missing" in out
@@ -219,13 +225,16 @@ def test_dataset_revision_checked_when_given(valid, battery) -> None:
     assert check_submission(sub, battery, dataset_revision=digest)
 
 
-@pytest.mark.parametrize("raw, message", [
-    (b"", "sub.json: file is empty"),
-    (b"   \n", "sub.json: file is empty"),
-    (b"\xff\xfe{}", "not valid UTF-8"),
-    (b'{"format_version": 1,\n "model": {,}}', "sub.json:2: malformed JSON"),
-    (b"[1, 2]", "sub.json: a submission is one JSON object; this file holds a list"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "sub.json: file is empty"),
+        (b"   \n", "sub.json: file is empty"),
+        (b"\xff\xfe{}", "not valid UTF-8"),
+        (b'{"format_version": 1,\n "model": {,}}', "sub.json:2: malformed JSON"),
+        (b"[1, 2]", "sub.json: a submission is one JSON object; this file holds a list"),
+    ],
+)
 def test_unreadable_files(raw, message, battery) -> None:
     with pytest.raises(InputErrors) as info:
         parse_submission(raw, "sub.json")
@@ -243,18 +252,171 @@ def test_size_cap_and_missing_file(tmp_path, valid) -> None:
         read_submission(tmp_path)
 
 
-def test_load_submission_returns_sha256(tmp_path, valid, battery) -> None:
-    import hashlib
-
+def test_load_submission_returns_the_content_sha256(tmp_path, valid, battery) -> None:
     path = tmp_path / "sub.json"
     write_submission(path, valid)
-    sub, digest = load_submission(path, battery)
-    assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    loaded = load_submission(path, battery)
+    sub, digest = loaded  # still unpacks as (submission, sha256)
+    assert digest == sub.content_sha256() == loaded.sha256 and loaded.data == path.read_bytes()
+    # Whitespace, key order and layer order do not change the content; a value does.
+    shuffled = copy.deepcopy(valid)
+    shuffled["layers"] = shuffled["layers"][::-1]
+    shuffled["layers"][0]["affect"] = dict(reversed(list(shuffled["layers"][0]["affect"].items())))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(shuffled, indent=3) + "\n\n")
+    assert load_submission(other, battery).sha256 == digest
+    shuffled["layers"][0]["affect"]["clin-joy-work-1"] += 1e-9
+    other.write_text(json.dumps(shuffled))
+    assert load_submission(other, battery).sha256 != digest
     data = copy.deepcopy(valid)
     del data["layers"][0]["affect"]["clin-joy-work-1"]
     write_submission(path, data)
     with pytest.raises(InputErrors, match="missing 1 of 480"):
         load_submission(path, battery)
+
+
+# --- hostile input (issue 11, section 3) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u2066", "\u200f", "\x85", "\x9b", "\x1b", "\x00"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "model.id",
+        "model.revision",
+        "method.name",
+        "method.prompt",
+        "method.description",
+        "submitter",
+        "software",
+        "dataset.revision",
+    ],
+)
+def test_bidi_and_control_characters_refused_in_every_string(valid, battery, char, field) -> None:
+    data = copy.deepcopy(valid)
+    data["dataset"] = {"revision": "abc"}
+    data["method"]["description"] = "ok"
+    text = f"evil{char}name"
+    if field == "software":
+        data["software"] = {"torch": text}
+    elif field == "submitter":
+        data["submitter"] = text
+    else:
+        part, name = field.split(".")
+        data[part][name] = text
+    out = _errors(data, battery)
+    assert "must not contain control, line-break or bidi characters" in out, out
+    assert f"U+{ord(char):04X}" in out
+
+
+def test_free_text_may_span_lines_but_names_may_not(valid, battery) -> None:
+    data = copy.deepcopy(valid)
+    data["method"]["prompt"] = "Story: {text}\n\tQuestion:\u2028what?"
+    data["method"]["description"] = "line one\nline two\u2029"
+    assert _errors(data, battery) == ""
+    data["submitter"] = "two\u2028lines"
+    assert "submitter: must not contain control, line-break or bidi characters (found U+2028" in _errors(data, battery)
+
+
+@pytest.mark.parametrize("raw", ["true", "1.0", "1e0", '"1"'])
+def test_format_version_must_be_the_integer_one(valid, battery, raw) -> None:
+    text = json.dumps(valid).replace('"format_version": 1', f'"format_version": {raw}', 1)
+    out = _errors(text, battery)
+    assert out.startswith("sub.json: format_version: format_version") and "is not supported" in out, out
+
+
+def test_duplicate_json_keys_are_refused_with_their_line(valid, battery) -> None:
+    text = json.dumps(valid, indent=1)
+    needle = '"clin-joy-work-2": '
+    at = text.index(needle)
+    dup = text[:at] + '"clin-joy-work-2": 0.25,\n' + text[at:]
+    with pytest.raises(InputErrors) as info:
+        parse_submission(dup, "sub.json")
+    line = dup[:at].count("\n") + 1
+    assert f"sub.json:{line}: clin-joy-work-2: duplicate key in a JSON object" in str(info.value)
+    # The same text without the duplicate parses, and so does a colon spelled as an escape inside a string.
+    assert parse_submission(text, "sub.json")
+    escaped = json.loads(text)
+    escaped["submitter"] = "team: a"
+    assert parse_submission(json.dumps(escaped).replace("team: a", "team\\u003a a"), "sub.json").submitter == "team: a"
+
+
+def test_a_deeply_nested_file_is_malformed_json_not_a_crash() -> None:
+    with pytest.raises(InputErrors, match="malformed JSON"):
+        parse_submission("[" * 100_000 + "]" * 100_000, "deep.json")
+
+
+def test_file_system_states_are_located(tmp_path) -> None:
+    with pytest.raises(InputErrors, match="is a directory, not a submission file"):
+        read_submission(tmp_path)
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    with pytest.raises(InputErrors, match="is not a regular file"):
+        read_submission(fifo)  # must not hang waiting for a writer
+
+
+def test_submission_from_arrays_builds_a_valid_scorable_submission() -> None:
+    import numpy as np
+
+    from aipsy_affect import grouped_folds, score_submission, submission_from_arrays
+    from aipsy_affect.battery.release import packaged_release
+
+    release = packaged_release()
+    items = [i for i in release.battery.items if i.split != "keyword_twins"]
+    folds = grouped_folds(items, n_folds=5, seed=0)
+    rng = np.random.default_rng(0)
+    affect = rng.normal(size=(2, len(items)))
+    category = rng.dirichlet(np.ones(8), size=(2, len(items)))  # rows for neutral items too: dropped
+    sub = submission_from_arrays(
+        [i.id for i in items],
+        affect,
+        category,
+        folds=folds,
+        model={"id": "me/model", "revision": "abc"},
+        release=release,
+    )
+    assert sub.dataset is not None and sub.dataset.revision == release.sha256
+    assert len(sub.layers[0].category) == 240 and len(sub.layers[0].affect) == 480
+    assert 0.35 < score_submission(sub, release, n_bootstrap=100).main_score < 0.65
+
+
+def test_submission_from_arrays_says_what_to_do(battery) -> None:
+    import numpy as np
+
+    from aipsy_affect.battery.release import packaged_release
+    from aipsy_affect.benchmark.build import submission_from_arrays
+
+    release = packaged_release()
+    items = [i for i in release.battery.items if i.split != "keyword_twins"]
+    ids = [i.id for i in items]
+    affect = np.zeros((1, len(items)))
+    with pytest.raises(InputErrors, match=r"affect has shape \(1, 479\) for 480 item ids; pass \(layers, items\)"):
+        submission_from_arrays(
+            ids, affect[:, 1:], folds=[0] * len(ids), model={"id": "m", "revision": "r"}, release=release
+        )
+    # Folds made per item, not per family: pairs land in different folds.
+    naive = [k % 5 for k in range(len(ids))]
+    with pytest.raises(
+        InputErrors,
+        match=r"matched items split across folds .* aipsy_affect.grouped_folds\(\) makes "
+        "such folds",
+    ):
+        submission_from_arrays(
+            ids,
+            affect,
+            np.full((1, len(ids), 8), 1 / 8),
+            folds=naive,
+            model={"id": "m", "revision": "r"},
+            release=release,
+        )
+
+
+def test_neutral_items_in_category_get_a_hint(valid, battery) -> None:
+    data = copy.deepcopy(valid)
+    data["layers"][0]["category"]["neut-joy-work-1"] = dict.fromkeys(EMOTIONS, 0.125)
+    out = _errors(data, battery)
+    assert "category probabilities are only for the affective items" in out
+    assert "leave neutral and complex_neutral items out of category" in out
 
 
 def test_example_in_docs_is_valid() -> None:
@@ -277,7 +439,12 @@ def test_probability_rows_accepted_iff_valid(values: list[float], normalise: boo
 
     if normalise and sum(values) > 0:
         values = [v / math.fsum(values) for v in values]
-    layer = {"layer": 0, "affect": {"a": 0.0}, "category": {"a": dict(zip(EMOTIONS, values))}, "folds": {"a": 0}}
+    layer = {
+        "layer": 0,
+        "affect": {"a": 0.0},
+        "category": {"a": dict(zip(EMOTIONS, values, strict=False))},
+        "folds": {"a": 0},
+    }
     valid = min(values) >= 0 and abs(math.fsum(values) - 1.0) <= 1e-6
     try:
         LayerOutputs.model_validate(layer)
@@ -305,8 +472,9 @@ _json_values = st.recursive(
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(field=st.sampled_from(["model", "method", "dataset", "layers", "format_version", "submitter"]),
-       value=_json_values)
+@given(
+    field=st.sampled_from(["model", "method", "dataset", "layers", "format_version", "submitter"]), value=_json_values
+)
 def test_any_corrupted_field_is_refused_with_its_name(valid, field, value) -> None:
     small = copy.deepcopy(valid)
     small["layers"] = small["layers"][:1]
@@ -315,8 +483,9 @@ def test_any_corrupted_field_is_refused_with_its_name(valid, field, value) -> No
     try:
         sub = parse_submission(text, "sub.json")
     except InputErrors as exc:
-        assert any((e.field or "").startswith(field) or e.field == "format_version" or "JSON" in e.message
-                   for e in exc.errors), str(exc)
+        assert any(
+            (e.field or "").startswith(field) or e.field == "format_version" or "JSON" in e.message for e in exc.errors
+        ), str(exc)
     else:
         # Only values the format really allows get through, and they round-trip.
         assert Submission.model_validate_json(sub.model_dump_json()) == sub

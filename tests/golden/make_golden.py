@@ -16,10 +16,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from submission_factory import make_submission_dict, synthetic_battery  # noqa: E402
+
 from aipsy_affect.battery.io import write_atomic  # noqa: E402
 from aipsy_affect.benchmark.scoring import score_submission  # noqa: E402
 from aipsy_affect.benchmark.submission import parse_submission  # noqa: E402
-from submission_factory import make_submission_dict, synthetic_battery  # noqa: E402
 
 SUBMISSION = HERE / "submission_small.json"
 SCORES = HERE / "scores_small.json"
