@@ -127,6 +127,8 @@ def validate_item(
             )
         )
     near = result.near_misses if result is not None else []
+    # The item's own protagonist is a name the author declared, not a misspelling ("Anders" is not "angers").
+    near = [m for m in near if not (item.protagonist and m.match.casefold() == item.protagonist.casefold())]
     mixed = result.mixed_script if result is not None else []
     for name, found, note in (
         (
