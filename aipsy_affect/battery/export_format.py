@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aipsy_affect.battery.io import located_errors, validate_records
-from aipsy_affect.battery.schema import DOMAINS, MAIN_SPLITS, SPLITS, StimulusItem
+from aipsy_affect.battery.schema import DOMAINS, LABEL_NAMES, MAIN_SPLITS, SPLITS, StimulusItem
 from aipsy_affect.errors import ExportError, InputError
 
 EXPORT_FORMAT_VERSION = 1
@@ -35,7 +35,9 @@ OUR_COLUMNS: tuple[str, ...] = tuple(
 )
 #: Per-item figures of the certification (``validation/item_scores.jsonl``); null in an uncertified export.
 SCORE_COLUMNS = ("vader_compound", "nrc_hit_rate", "p_emotional", "classifier_label")
-EXPORT_COLUMNS = PUBLIC_COLUMNS + OUR_COLUMNS + SCORE_COLUMNS
+#: Derived for convenience: ``label`` (a ClassLabel in ``EMOTIONS`` order, ``none`` last) and ``pair_emotion``.
+DERIVED_COLUMNS = ("label", "pair_emotion")
+EXPORT_COLUMNS = PUBLIC_COLUMNS + OUR_COLUMNS + DERIVED_COLUMNS + SCORE_COLUMNS
 
 #: One line per column, rendered into the card's field table (a test checks it covers every column).
 COLUMN_DOCS: dict[str, str] = {
@@ -58,6 +60,11 @@ COLUMN_DOCS: dict[str, str] = {
     "nrc_hit_rate": "Certification: share of tokens found in the NRC Emotion Lexicon (Mohammad & Turney, 2013).",
     "p_emotional": "Certification: the contextual classifier's probability that the text is emotional (any of the "
                    "eight emotions rather than neutral).",
+    "label": "Class index of `emotion` as a `ClassLabel` in the fixed order joy, trust, fear, surprise, sadness, "
+             "disgust, anger, anticipation, none (neutral kinds are `none`); stable across releases, unlike "
+             "`class_encode_column`, which sorts names alphabetically.",
+    "pair_emotion": "The emotion of the story the item belongs to: its own `emotion`, or for a neutral its "
+                    "vignette's; null for complex_neutral items.",
     "classifier_label": "Certification: the contextual classifier's top label (one of the eight emotions, or "
                         "`neutral`).",
 }
@@ -107,7 +114,7 @@ def export_features() -> Any:
     ``emotion`` is a nullable string, not a ``ClassLabel``: the public release layout stores the name, neutral
     items have no emotion (a ClassLabel would need a sentinel), and string equality is what user code compares.
     """
-    from datasets import Features, Value
+    from datasets import ClassLabel, Features, Value
 
     fields = {**StimulusItem.model_fields}
     dtypes: dict[str, str] = {}
@@ -118,7 +125,10 @@ def export_features() -> Any:
             dtypes[name] = _dtype_of(StimulusItem.model_computed_fields[name].return_type)
     dtypes.update({"vader_compound": "float64", "nrc_hit_rate": "float64", "p_emotional": "float64",
                    "classifier_label": "string"})
-    return Features({name: Value(dtypes[name]) for name in EXPORT_COLUMNS})
+    dtypes["pair_emotion"] = "string"
+    features = {name: Value(dtypes[name]) for name in EXPORT_COLUMNS if name != "label"}
+    features["label"] = ClassLabel(names=list(LABEL_NAMES))
+    return Features({name: features[name] for name in EXPORT_COLUMNS})
 
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, cast
 
@@ -29,7 +28,7 @@ from aipsy_affect.battery.export_format import (
     export_features,
 )
 from aipsy_affect.battery.io import write_atomic
-from aipsy_affect.battery.schema import MAIN_SPLITS, SPLITS, Battery, StimulusItem
+from aipsy_affect.battery.schema import LABEL_NAMES, MAIN_SPLITS, SPLITS, Battery
 from aipsy_affect.errors import CertificationError, ExportError
 from aipsy_affect.hub.card import card_header
 from aipsy_affect.hub.certification import DEFAULT_REPO_ID, VALIDATION_FILES, Certification, certification_problems
@@ -42,13 +41,15 @@ _EXPORT_PATH = re.compile(
 )
 
 
-def _rows(items: Iterable[StimulusItem], cert: Certification | None) -> list[dict[str, Any]]:
+def _rows(battery: Battery, split: str, cert: Certification | None) -> list[dict[str, Any]]:
     rows = []
-    for item in items:
+    for item in battery.split(split):
         data = item.model_dump(mode="json")
         score = cert.scores[item.id].model_dump() if cert is not None else {}
+        derived = {"label": LABEL_NAMES.index(item.emotion or "none"), "pair_emotion": battery.pair_emotion(item)}
         rows.append(
             {name: data[name] for name in PUBLIC_COLUMNS + OUR_COLUMNS}
+            | derived
             | {name: score.get(name) for name in SCORE_COLUMNS}
         )
     return rows
@@ -162,7 +163,7 @@ def export_dataset(
     files: dict[str, bytes] = {}
     split_bytes: dict[str, tuple[int, int]] = {}
     for name in (*MAIN_SPLITS, TWINS_CONFIG):
-        table = pa.Table.from_pylist(_rows(battery.split(name), certification), schema=features.arrow_schema)
+        table = pa.Table.from_pylist(_rows(battery, name, certification), schema=features.arrow_schema)
         data = _parquet_bytes(table)
         files[f"data/{name}.parquet"] = data
         split_bytes[name] = (table.nbytes, len(data))

@@ -21,7 +21,7 @@ import yaml
 from aipsy_affect import errors
 from aipsy_affect.battery import export_format
 from aipsy_affect.battery.io import InputErrors
-from aipsy_affect.battery.schema import MAIN_SPLITS, Battery, StimulusItem
+from aipsy_affect.battery.schema import EMOTIONS, MAIN_SPLITS, Battery, StimulusItem
 from aipsy_affect.battery.sources import data_sha256, load_battery, load_split, resolve_source
 from aipsy_affect.certify.report import read_item_scores
 from aipsy_affect.certify.run import FIGURES, keyword_report
@@ -143,6 +143,14 @@ def test_load_dataset_gives_the_splits_sizes_and_features(exported, tmp_path):
     row = ds["neutral"][0]
     assert row["emotion"] is None and row["intensity"] == "none" and row["matched_control_id"].startswith("clin-")
     assert row["word_count"] == len(row["text"].split())
+    # label: a ClassLabel in EMOTIONS order with none last; pair_emotion: the neutral's vignette's emotion.
+    names = ds["clinical"].features["label"].names
+    assert names == [*EMOTIONS, "none"]
+    vignettes = {r["id"]: r["emotion"] for r in ds["clinical"]}
+    assert all(names[r["label"]] == r["emotion"] and r["pair_emotion"] == r["emotion"] for r in ds["clinical"])
+    assert all(names[r["label"]] == "none" and r["pair_emotion"] == vignettes[r["matched_control_id"]]
+               for r in ds["neutral"])
+    assert all(r["pair_emotion"] is None for r in ds["complex_neutral"])
     twins = datasets.load_dataset(str(exported.dir), "keyword_twins", cache_dir=str(tmp_path / "cache"))
     assert list(twins) == ["keyword_twins"] and twins["keyword_twins"].num_rows == 192
     # The certification columns carry item_scores.jsonl, item by item.
