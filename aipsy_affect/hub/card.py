@@ -20,10 +20,12 @@ def _size_category(n: int) -> str:
     return "100K<n<1M"
 
 
-def card_header(battery: Battery, split_bytes: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
+def card_header(battery: Battery, split_bytes: Mapping[str, tuple[int, int]], *, norms: bool = False
+                ) -> dict[str, Any]:
     """The README's YAML metadata: licence, language, task, tags, ``configs`` and ``dataset_info``.
 
-    ``split_bytes`` maps each split to (in-memory Arrow bytes, parquet file bytes).
+    ``split_bytes`` maps each split to (in-memory Arrow bytes, parquet file bytes). With ``norms`` the export
+    holds ``norms/norms.jsonl`` and a ``norms`` config reads it (one row per item: the normative ratings).
     """
     features = export_features()
     feature_list = features._to_yaml_list()
@@ -45,6 +47,8 @@ def card_header(battery: Battery, split_bytes: Mapping[str, tuple[int, int]]) ->
                 "dataset_size": sum(split_bytes[s][0] for s in splits),
             }
         )
+    if norms:
+        configs.append({"config_name": "norms", "data_files": [{"split": "norms", "path": "norms/norms.jsonl"}]})
     return {
         "license": "mit",
         "language": ["en"],

@@ -32,12 +32,14 @@ from aipsy_affect.battery.schema import LABEL_NAMES, MAIN_SPLITS, SPLITS, Batter
 from aipsy_affect.errors import CertificationError, ExportError
 from aipsy_affect.hub.card import card_header
 from aipsy_affect.hub.certification import DEFAULT_REPO_ID, VALIDATION_FILES, Certification, certification_problems
+from aipsy_affect.norms.packaged import norms_bytes
 from aipsy_affect.render.card import render_card
 
 #: Every path an export can hold besides the manifest; a previous export's file is removed only when it matches.
 _EXPORT_PATH = re.compile(
     r"README\.md|data/(?:" + "|".join(map(re.escape, SPLITS)) + r")\.parquet"
     r"|validation/(?:" + "|".join(map(re.escape, VALIDATION_FILES)) + r"|[A-Za-z0-9][A-Za-z0-9_.-]*\.png)"
+    r"|norms/norms\.jsonl"
 )
 
 
@@ -158,6 +160,7 @@ def export_dataset(
         if blocking:
             raise CertificationError(blocking)
     previous = _prepare_out_dir(out_dir)
+    norms = norms_bytes(data_sha256)
 
     features = export_features()
     files: dict[str, bytes] = {}
@@ -169,7 +172,7 @@ def export_dataset(
         split_bytes[name] = (table.nbytes, len(data))
 
     header = yaml.dump(
-        card_header(battery, split_bytes), Dumper=_no_alias_dumper(), sort_keys=False, allow_unicode=True, width=100
+        card_header(battery, split_bytes, norms=norms is not None), Dumper=_no_alias_dumper(), sort_keys=False, allow_unicode=True, width=100
     )
     body = render_card(
         battery,
@@ -181,6 +184,8 @@ def export_dataset(
         version=__version__,
     )
     files["README.md"] = f"---\n{header}---\n\n{body.lstrip()}".encode()
+    if norms is not None:
+        files["norms/norms.jsonl"] = norms
     if certification is not None:
         for name in VALIDATION_FILES:
             src = certification.folder / name

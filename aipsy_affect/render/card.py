@@ -8,6 +8,7 @@ so instead of showing figures.
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 from collections import Counter
@@ -232,6 +233,39 @@ def _certification_context(report: CertificationReport | None) -> dict[str, str]
     }
 
 
+def _norms_section(data_sha256: str) -> str:
+    """The card's normative-ratings section, from the shipped ``norms_summary.json`` (never recomputed)."""
+    from aipsy_affect.norms.packaged import load_norms
+
+    loaded = load_norms(data_sha256)
+    if loaded is None:
+        return ("No normative ratings ship with this version of the data (norms describe one version of the texts "
+                "and are dropped when the texts change).")
+    _, summary = loaded
+    raters = ", ".join(f"{n} {'language-model' if t == 'llm' else t}" for t, n in summary.rater_types.items())
+    rows = [[s.split, s.n_items, s.modal_intended, s.mean_agreement, s.intensity_mean, s.flagged_by_two]
+            for s in summary.splits]
+    table = markdown_table(["split", "items", "modal label = intended", "mean agreement", "mean intensity (0-4)",
+                            "flagged by >1 rater"], rows, align="lrrrrr")
+    return (
+        f"Every text was rated by at least {summary.min_raters_per_item} independent, blinded raters "
+        f"({summary.n_forms} rating forms: {raters} raters). Intended label: the item's emotion, or `none` for "
+        f"neutral and complex_neutral items.\n\n{table}\n"
+        f"Dose-response: {summary.triplets_ordered} of {summary.triplets_total} triplets are ordered peak > moderate "
+        f"> neutral by mean rated intensity. Reliability: Krippendorff's alpha {summary.alpha_label:.3f} on labels "
+        f"(nominal) and {summary.alpha_intensity:.3f} on intensity (interval); Fleiss' kappa "
+        f"{summary.fleiss_kappa_label:.3f} on labels. {summary.superseded_ratings} ratings of texts that were revised "
+        "after being rated are not counted: every revised text carries only the ratings of fresh raters who never "
+        "saw an earlier version. Per-item norms: the `norms` config (`norms/norms.jsonl`)."
+    )
+
+
+def _example_record(battery: Battery) -> str:
+    item = battery.split("clinical")[0]
+    data = {k: v for k, v in item.model_dump(mode="json").items()}
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
 def card_context(
     battery: Battery,
     *,
@@ -259,6 +293,8 @@ def card_context(
         "crossing_table": _crossing_table(battery),
         "word_range": f"{min(main_counts)} to {max(main_counts)}",
         "fields_table": _fields_table(),
+        "norms_section": _norms_section(data_sha256),
+        "example_record": _example_record(battery),
         **_certification_context(report),
     }
 

@@ -22,7 +22,7 @@ ALLOWED: dict[str, set[str]] = {
     "probe": {"battery", "benchmark", "defense"},
     "norms": {"battery"},
     "render": {"battery", "keywords", "defense", "certify", "benchmark", "norms"},
-    "hub": {"battery", "keywords", "defense", "certify", "benchmark", "render"},
+    "hub": {"battery", "keywords", "defense", "certify", "benchmark", "norms", "render"},
     "cli": {"battery", "keywords", "defense", "certify", "benchmark", "probe", "norms", "render", "hub"},
 }
 

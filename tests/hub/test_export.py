@@ -219,8 +219,11 @@ def test_card_is_filled_honest_and_complete(exported):
         assert re.search(rf"^#+ {re.escape(heading)}", body, re.M), heading
     # The authoring section says plainly how the texts were made, and what was not done.
     assert "drafted with the assistance of large language\nmodels" in body
-    assert "reviewed against the rules and\nthe screen" in body
-    assert "not been rated by independent human judges" in body
+    assert "checked by blinded\n**language-model** raters" in body and "not by human judges or clinicians" in body
+    assert "Content warning" in body.split("## Quick start")[0]
+    for required in ("### Example record", "## Normative ratings", "Curators", "Contact", "arXiv:2604.23719",
+                     "arXiv:2603.22295", "eprint        = {2604.23719}"):
+        assert required in body, required
     for limit in ("Situational vocabulary remains", "English only", "Third person, past tense", "Cultural frame"):
         assert limit in body
     assert "**MIT License**" in body and "**free for research use only**" in body
