@@ -21,9 +21,11 @@ def pair_group(item: StimulusItem) -> str:
         return item.id
     if item.split == "neutral":
         return str(item.matched_control_id)
-    if item.split in ("moderate", "keyword_twins"):
+    if item.split in ("moderate", "keyword_twins") and item.peak_id is not None:
         return str(item.peak_id)
-    return item.id  # complex_neutral items stand alone
+    # complex_neutral items stand alone, and so do moderates and controls that name no vignette (the published
+    # layout's moderates, an unpaired keyword control)
+    return item.id
 
 
 def grouped_folds(items: Sequence[StimulusItem], n_folds: int, seed: int) -> np.ndarray:
@@ -36,8 +38,8 @@ def grouped_folds(items: Sequence[StimulusItem], n_folds: int, seed: int) -> np.
 
     groups = [pair_group(item) for item in items]
     strata: dict[str, str] = {}
-    for item, g in zip(items, groups):
-        if item.split == "clinical":
+    for item, g in zip(items, groups, strict=True):
+        if item.split == "clinical" or (g == item.id and item.emotion is not None):
             strata[g] = str(item.emotion)
         elif item.split == "complex_neutral":
             strata[g] = "complex_neutral"

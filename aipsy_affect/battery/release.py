@@ -38,6 +38,10 @@ class Release:
     source: str
     """Where it came from, for messages and reports: ``packaged``, a folder, or ``org/name@revision``."""
 
+    layout: str = "aipsy-affect"
+    """The layout it was read from: ``aipsy-affect`` (ours, every invariant enforced) or ``published`` (the
+    public AIPsy-Affect release, read as it is and audited by ``battery.audit``)."""
+
     def item(self, item_id: str) -> StimulusItem:
         """The item with this id (``KeyError`` when it is not in the battery)."""
         return self.battery.by_id()[item_id]
@@ -56,12 +60,18 @@ def _signature(resolved: ResolvedSource) -> tuple[tuple[str, int, int], ...]:
 
 
 @lru_cache(maxsize=16)
-def _build(resolved: ResolvedSource, signature: tuple[tuple[str, int, int], ...]) -> Release:
+def _build(resolved: ResolvedSource, signature: tuple[tuple[str, int, int], ...], layout: str) -> Release:
     from aipsy_affect.battery.io import read_models
 
     if resolved.kind == "packaged":
         return Release(_load_packaged_battery(), _jsonl_sha256(data_dir()), "packaged")
     assert resolved.path is not None
+    label = f"{resolved.repo_id}@{resolved.revision}" if resolved.kind == "hub" else str(resolved.path)
+    if layout == "published":
+        from aipsy_affect.battery.published import read_published
+
+        read = read_published(resolved.path)
+        return Release(read.battery, read.sha256, label, "published")
     if resolved.kind == "jsonl_dir":
         items = [item for name in SPLITS for item in read_models(resolved.path / f"{name}.jsonl", StimulusItem)]
         return Release(Battery(items=tuple(items)), _jsonl_sha256(resolved.path), str(resolved.path))
@@ -69,14 +79,20 @@ def _build(resolved: ResolvedSource, signature: tuple[tuple[str, int, int], ...]
 
     manifest = verify_export(resolved.path)
     items = [item for name in SPLITS for item in read_export_split(resolved.path, name, verify=False)]
-    label = f"{resolved.repo_id}@{resolved.revision}" if resolved.kind == "hub" else str(resolved.path)
     return Release(Battery(items=tuple(items)), manifest.data_sha256, label)
 
 
-def load_release(source: Source = None, *, revision: str | None = None) -> Release:
-    """The battery and its hash from ``source`` (default: the packaged data), built once per process."""
+def load_release(source: Source = None, *, revision: str | None = None, layout: str | None = None) -> Release:
+    """The battery and its hash from ``source`` (default: the packaged data), built once per process.
+
+    ``layout`` is ``aipsy-affect`` (ours), ``published`` (the public AIPsy-Affect release) or ``None`` to detect
+    it from the files (``battery.published.detect_layout``).
+    """
+    from aipsy_affect.battery.published import resolve_layout
+
     resolved = resolve_source(source, revision)
-    return _build(resolved, _signature(resolved))
+    chosen = resolve_layout(resolved.path, layout)
+    return _build(resolved, _signature(resolved), chosen)
 
 
 def packaged_release() -> Release:

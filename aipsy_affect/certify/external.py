@@ -37,22 +37,33 @@ TWIN_CRITERIA = ("every_twin_has_own_keyword", "top1_twins_at_least_75pct")
 COMPLEX_CRITERIA = ("complex_neutral_not_above_clinical", "complex_neutral_close_to_neutral")
 
 
-def mark_criteria(criteria: Sequence[Criterion], *, has_twins: bool, control: KeywordControlInfo | None,
-                  has_complex: bool) -> list[Criterion]:
+def mark_criteria(
+    criteria: Sequence[Criterion], *, has_twins: bool, control: KeywordControlInfo | None, has_complex: bool
+) -> list[Criterion]:
     """The criteria with what an external battery cannot show marked not applicable (with the reason), and what
     was measured on a keyword control said so; a value that is not a finite number is kept as a failure."""
     out = []
     for c in criteria:
         update: dict[str, object] = {}
         if c.name in TWIN_CRITERIA and control is not None:
-            update["reason"] = (f"measured on the unpaired keyword control {control.path} ({control.n} items, sha256 "
-                                f"{control.sha256[:12]}...) in place of keyword twins")
+            update["reason"] = (
+                f"measured on the unpaired keyword control {control.path} ({control.n} items, sha256 "
+                f"{control.sha256[:12]}...) in place of keyword twins"
+            )
         elif c.name in TWIN_CRITERIA and not has_twins:
-            update = {"applicable": False, "passed": False, "value": None,
-                      "reason": "the battery has no keyword twins and no --keyword-control was given"}
+            update = {
+                "applicable": False,
+                "passed": False,
+                "value": None,
+                "reason": "the battery has no keyword twins and no --keyword-control was given",
+            }
         elif c.name in COMPLEX_CRITERIA and not has_complex:
-            update = {"applicable": False, "passed": False, "value": None,
-                      "reason": "the battery has no complex_neutral items"}
+            update = {
+                "applicable": False,
+                "passed": False,
+                "value": None,
+                "reason": "the battery has no complex_neutral items",
+            }
         if "value" not in update and c.value is not None and not math.isfinite(c.value):
             update = {"value": None, "passed": False, "reason": "the measured value is not a finite number"}
         out.append(c.model_copy(update=update))
@@ -67,11 +78,16 @@ def _write(report: CertificationReport, scores: Sequence[ItemScores], out_dir: s
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pngs = {
-        "p_emotional": figures.by_split(scores, lambda s: s.classifier.p_emotional,
-                                        f"Classifier P(emotional) by split ({report.classifier.id})", "P(emotional)"),
+        "p_emotional": figures.by_split(
+            scores,
+            lambda s: s.classifier.p_emotional,
+            f"Classifier P(emotional) by split ({report.classifier.id})",
+            "P(emotional)",
+        ),
         "vader": figures.by_split(scores, lambda s: s.vader.compound, "VADER compound by split", "compound (-1 to 1)"),
-        "nrc": figures.by_split(scores, lambda s: s.nrc.hit_rate, "NRC EmoLex hit rate by split",
-                                "share of tokens in EmoLex"),
+        "nrc": figures.by_split(
+            scores, lambda s: s.nrc.hit_rate, "NRC EmoLex hit rate by split", "share of tokens in EmoLex"
+        ),
         "contributors": figures.contributors(report),
     }
     if "keyword_twins" in report.confusion.get("classifier", {}):
@@ -113,8 +129,13 @@ def certify_external(
         items, control_info = read_keyword_control(keyword_control)
         battery = control_as_twins(battery, items, str(keyword_control))
     if len(battery.pairs()) < 2:
-        raise InputError(release.source, None, "matched_control_id", "certification compares vignettes with their "
-                         f"matched neutrals; {len(battery.pairs())} pairs found, at least 2 are needed")
+        raise InputError(
+            release.source,
+            None,
+            "matched_control_id",
+            "certification compares vignettes with their "
+            f"matched neutrals; {len(battery.pairs())} pairs found, at least 2 are needed",
+        )
     t0 = time.perf_counter()
     clf = classifier if isinstance(classifier, EmotionClassifier) else load_classifier(classifier, device, label_map)
     timing = {"classifier_load": round(time.perf_counter() - t0, 3)}
@@ -126,17 +147,30 @@ def certify_external(
     timing["lexical_floor"] = round(time.perf_counter() - t0, 3)
     t0 = time.perf_counter()
     report = build_report(battery, scores, clf.info, data_hash=release.sha256, timing=timing, lexical=lexical)
-    audit = audit_battery(release.battery, layout=release.layout, source=release.source, sha256=release.sha256,
-                          find_keywords=find_keywords)
-    criteria = mark_criteria(report.criteria, has_twins=has_twins, control=control_info,
-                             has_complex=bool(battery.split("complex_neutral")))
+    audit = audit_battery(
+        release.battery,
+        layout=release.layout,
+        source=release.source,
+        sha256=release.sha256,
+        find_keywords=find_keywords,
+    )
+    criteria = mark_criteria(
+        report.criteria, has_twins=has_twins, control=control_info, has_complex=bool(battery.split("complex_neutral"))
+    )
     timing["statistics_and_audit"] = round(time.perf_counter() - t0, 3)
     timing["total_in_process"] = round(time.perf_counter() - start, 3)
-    report = report.model_copy(update={
-        "criteria": criteria, "passed": all(c.passed for c in criteria if c.applicable), "layout": release.layout,
-        "source": release.source, "audit": audit, "keyword_control": control_info, "timing_s": timing,
-        "figures": {k: v for k, v in report.figures.items() if k != "confusion" or has_twins or control_info},
-    })
+    report = report.model_copy(
+        update={
+            "criteria": criteria,
+            "passed": all(c.passed for c in criteria if c.applicable),
+            "layout": release.layout,
+            "source": release.source,
+            "audit": audit,
+            "keyword_control": control_info,
+            "timing_s": timing,
+            "figures": {k: v for k, v in report.figures.items() if k != "confusion" or has_twins or control_info},
+        }
+    )
     if out_dir is not None:
         _write(report, scores, out_dir)
     return report

@@ -50,8 +50,12 @@ def _header(r: CertificationReport) -> list[str]:
         "# aipsy-affect certification report",
         "",
         f"**Verdict: {'PASSED' if r.passed else 'FAILED'}** "
-        f"({sum(x.passed for x in r.criteria)} of {sum(x.applicable for x in r.criteria)} applicable criteria pass"
-        f"{'' if all(x.applicable for x in r.criteria) else f'; {len(r.criteria)} in the standard'}).",
+        + (
+            f"({sum(x.passed for x in r.criteria)} of {len(r.criteria)} criteria pass)."
+            if all(x.applicable for x in r.criteria)
+            else f"({sum(x.passed for x in r.criteria)} of {sum(x.applicable for x in r.criteria)} applicable "
+            f"criteria pass; {len(r.criteria)} in the standard)."
+        ),
         "",
         f"- battery: layout `{r.layout}`, source `{r.source}`",
         f"- package version {r.package_version}; data sha256 `{r.data_sha256}`",

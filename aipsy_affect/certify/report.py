@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aipsy_affect.battery.audit import AuditReport
+from aipsy_affect.battery.audit_report import AuditReport
 from aipsy_affect.battery.published import KeywordControlInfo
 from aipsy_affect.certify.stats import Accuracy, AurocCI, LengthMatch, PairedTest, Summary, UnpairedTest
 from aipsy_affect.defense.classifier import ClassifierInfo, ClassifierOutput

@@ -15,12 +15,20 @@ if TYPE_CHECKING:
 
 def add_source_options(p: argparse.ArgumentParser, what: str = "use") -> None:
     """``--source`` and ``--layout``: which battery a command reads (shared by certify, score, submit, probe)."""
-    p.add_argument("--source", default=None, metavar="SRC",
-                   help=f"battery to {what}: a folder of split files (.jsonl or parquet), a local export, or a Hub "
-                        "dataset repo id (default: the packaged battery)")
-    p.add_argument("--layout", default=None, choices=("aipsy-affect", "published"),
-                   help="column layout of --source: aipsy-affect (ours) or published (the public AIPsy-Affect "
-                        "release: peak labels, no protagonist, no twins); default: detected from the files")
+    p.add_argument(
+        "--source",
+        default=None,
+        metavar="SRC",
+        help=f"battery to {what}: a folder of split files (.jsonl or parquet), a local export, or a Hub "
+        "dataset repo id (default: the packaged battery)",
+    )
+    p.add_argument(
+        "--layout",
+        default=None,
+        choices=("aipsy-affect", "published"),
+        help="column layout of --source: aipsy-affect (ours) or published (the public AIPsy-Affect "
+        "release: peak labels, no protagonist, no twins); default: detected from the files",
+    )
 
 
 def release_from(source: str | None, layout: str | None = None) -> Release:
@@ -84,8 +92,12 @@ def _add_certify_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="JSON object mapping the classifier's labels to Plutchik emotions, 'neutral' or null",
     )
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="output folder (default: validation; validation-published for a published-layout source)")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default: validation; validation-published for a published-layout source)",
+    )
     p.add_argument(
         "--device",
         default="auto",
@@ -93,9 +105,13 @@ def _add_certify_parser(sub: argparse._SubParsersAction) -> None:
         help="where the classifier runs (default: auto, the GPU when present)",
     )
     add_source_options(p, "certify")
-    p.add_argument("--keyword-control", default=None, metavar="FILE",
-                   help="keyword-rich texts (id, text, emotion; .jsonl, .json or .csv) measured in place of keyword "
-                        "twins, for a battery that has none; without it the twin criteria are not applicable")
+    p.add_argument(
+        "--keyword-control",
+        default=None,
+        metavar="FILE",
+        help="keyword-rich texts (id, text, emotion; .jsonl, .json or .csv) measured in place of keyword "
+        "twins, for a battery that has none; without it the twin criteria are not applicable",
+    )
     add_quiet(p)
     p.set_defaults(func=_cmd_certify)
 
@@ -110,8 +126,12 @@ def _cmd_certify(args: argparse.Namespace) -> int:
     label_map = _read_label_map(args.label_map)
     release = release_from(args.source, args.layout)
     out = args.out or ("validation" if release.layout == "aipsy-affect" else f"validation-{release.layout}")
-    options = {"classifier": args.classifier, "device": args.device, "label_map": label_map,
-               "progress": False if args.quiet else None}
+    options = {
+        "classifier": args.classifier,
+        "device": args.device,
+        "label_map": label_map,
+        "progress": False if args.quiet else None,
+    }
     if release.layout == "aipsy-affect" and args.keyword_control is None:
         report = certify(out, release=release, **options)  # type: ignore[arg-type]
     else:
@@ -124,8 +144,11 @@ def _cmd_certify(args: argparse.Namespace) -> int:
         print(f"{verdict}  {c.name}: {value} (rule {c.comparison} {c.threshold:g}){note}")
     if report.audit is not None:
         failed = [c.name for c in report.audit.checks if c.status == "fails"]
-        print(f"design audit: {len(failed)} of {len(report.audit.checks)} checks fail"
-              + (f" ({', '.join(failed)})" if failed else "") + f"; see {out}/REPORT.md")
+        print(
+            f"design audit: {len(failed)} of {len(report.audit.checks)} checks fail"
+            + (f" ({', '.join(failed)})" if failed else "")
+            + f"; see {out}/REPORT.md"
+        )
     applicable = [c for c in report.criteria if c.applicable]
     print(
         f"{'certified' if report.passed else 'NOT certified'}: "

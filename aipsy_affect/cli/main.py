@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from aipsy_affect.cli import benchmark, certify, hub, norms, probe, validate
+from aipsy_affect.cli import benchmark, certify, compare, extract, hub, norms, probe, validate
 from aipsy_affect.cli.common import run_command
 
 
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aipsy-affect {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (validate, certify, hub, benchmark, probe, norms):
+    for module in (validate, certify, compare, hub, benchmark, probe, extract, norms):
         module.register(sub)
     return parser
 
