@@ -118,3 +118,16 @@ def test_probe_on_the_published_battery(tmp_path: Path, capsys: pytest.CaptureFi
         ]
     )
     assert code == EXIT_INPUT and "names no protagonist" in capsys.readouterr().err
+
+
+def test_export_and_publish_refuse_a_published_layout_battery(tmp_path, capsys) -> None:
+    from pathlib import Path
+
+    from aipsy_affect.cli.main import main as cli_main
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "published"
+    assert cli_main(["export", str(tmp_path / "x"), "--source", str(fixture), "--uncertified"]) == 2
+    assert "aipsy-affect layout only" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    assert cli_main(["publish", "org/name", "--source", str(fixture), "--dry-run"]) == 2
+    assert "aipsy-affect layout only" in capsys.readouterr().err
