@@ -12,7 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-from synthetic import synthetic_records  # noqa: E402
+from synthetic import synthetic_records
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -42,14 +42,14 @@ EXPORT_COLUMNS = PUBLIC_COLUMNS + OUR_COLUMNS + DERIVED_COLUMNS + SCORE_COLUMNS
 #: One line per column, rendered into the card's field table (a test checks it covers every column).
 COLUMN_DOCS: dict[str, str] = {
     "id": "Stable, readable item id, e.g. `clin-anger-work-1`, `neut-anger-work-1`, `mod-anger-work`, "
-          "`cneu-work-1`, `twin-anger-work-1`.",
+    "`cneu-work-1`, `twin-anger-work-1`.",
     "emotion": "Target Plutchik emotion (joy, trust, fear, surprise, sadness, disgust, anger, anticipation) as a "
-               "plain string; null for neutral and complex_neutral items.",
+    "plain string; null for neutral and complex_neutral items.",
     "intensity": "`peak` (clinical, keyword_twins), `moderate`, or `none` (neutral, complex_neutral).",
     "domain": "Life domain, 1 to 6; the same six domains are used for every emotion.",
     "domain_label": "Domain name: " + ", ".join(f"{d} {label}" for d, (_, label) in DOMAINS.items()) + ".",
     "matched_control_id": "Clinical item: its matched neutral. Neutral item: its clinical item. Moderate item and "
-                          "keyword twin: the neutral control of their peak item. Null for complex_neutral.",
+    "keyword twin: the neutral control of their peak item. Null for complex_neutral.",
     "word_count": "Whitespace-separated words in `text` (recomputed from the text, never typed in).",
     "text": "The stimulus text (English, third person, past tense, one named protagonist).",
     "split": "The split the item belongs to (repeated in the row so that concatenated splits stay labelled).",
@@ -59,14 +59,14 @@ COLUMN_DOCS: dict[str, str] = {
     "vader_compound": "Certification: VADER compound sentiment score, -1 to 1 (Hutto & Gilbert, 2014).",
     "nrc_hit_rate": "Certification: share of tokens found in the NRC Emotion Lexicon (Mohammad & Turney, 2013).",
     "p_emotional": "Certification: the contextual classifier's probability that the text is emotional (any of the "
-                   "eight emotions rather than neutral).",
+    "eight emotions rather than neutral).",
     "label": "Class index of `emotion` as a `ClassLabel` in the fixed order joy, trust, fear, surprise, sadness, "
-             "disgust, anger, anticipation, none (neutral kinds are `none`); stable across releases, unlike "
-             "`class_encode_column`, which sorts names alphabetically.",
+    "disgust, anger, anticipation, none (neutral kinds are `none`); stable across releases, unlike "
+    "`class_encode_column`, which sorts names alphabetically.",
     "pair_emotion": "The emotion of the story the item belongs to: its own `emotion`, or for a neutral its "
-                    "vignette's; null for complex_neutral items.",
+    "vignette's; null for complex_neutral items.",
     "classifier_label": "Certification: the contextual classifier's top label (one of the eight emotions, or "
-                        "`neutral`).",
+    "`neutral`).",
 }
 
 # Fixed parquet writer settings: together with a fixed schema and row order they make the bytes reproducible.
@@ -88,6 +88,7 @@ REPO_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-
 #: Release tags; use with ``fullmatch``.
 TAG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
+
 def _dtype_of(annotation: Any) -> str:
     """The ``datasets`` dtype of a pydantic field annotation (str-like -> string, int -> int64)."""
     while typing.get_origin(annotation) is Annotated:
@@ -98,8 +99,8 @@ def _dtype_of(annotation: Any) -> str:
         if len(kinds) == 1:
             return kinds.pop()
     elif origin is Literal:
-        kinds = {type(v) for v in typing.get_args(annotation)}
-        if kinds == {str}:
+        literal_types = {type(v) for v in typing.get_args(annotation)}
+        if literal_types == {str}:
             return "string"
     elif annotation is str:
         return "string"
@@ -123,13 +124,13 @@ def export_features() -> Any:
             dtypes[name] = _dtype_of(fields[name].annotation)
         else:
             dtypes[name] = _dtype_of(StimulusItem.model_computed_fields[name].return_type)
-    dtypes.update({"vader_compound": "float64", "nrc_hit_rate": "float64", "p_emotional": "float64",
-                   "classifier_label": "string"})
+    dtypes.update(
+        {"vader_compound": "float64", "nrc_hit_rate": "float64", "p_emotional": "float64", "classifier_label": "string"}
+    )
     dtypes["pair_emotion"] = "string"
     features = {name: Value(dtypes[name]) for name in EXPORT_COLUMNS if name != "label"}
     features["label"] = ClassLabel(names=list(LABEL_NAMES))
     return Features({name: features[name] for name in EXPORT_COLUMNS})
-
 
 
 def _sha256(data: bytes) -> str:
@@ -137,6 +138,7 @@ def _sha256(data: bytes) -> str:
 
 
 # --- manifest ------------------------------------------------------------------------------------
+
 
 class ManifestFile(BaseModel):
     """One file of an export."""
@@ -205,8 +207,9 @@ def verify_export(folder: str | os.PathLike[str]) -> ExportManifest:
     try:
         manifest = ExportManifest.model_validate_json(path.read_bytes())
     except ValidationError as exc:
-        raise ExportError(f"{path}: not a valid export manifest:\n"
-                          + "\n".join(str(e) for e in located_errors(path, 1, exc))) from None
+        raise ExportError(
+            f"{path}: not a valid export manifest:\n" + "\n".join(str(e) for e in located_errors(path, 1, exc))
+        ) from None
     listed = {f.path for f in manifest.files}
     for entry in manifest.files:
         target = folder / entry.path
@@ -214,8 +217,10 @@ def verify_export(folder: str | os.PathLike[str]) -> ExportManifest:
             raise ExportError(f"{target}: listed in {MANIFEST_NAME} but missing")
         data = target.read_bytes()
         if len(data) != entry.bytes or _sha256(data) != entry.sha256:
-            raise ExportError(f"{target}: does not match {MANIFEST_NAME} (sha256 {_sha256(data)[:12]}..., "
-                              f"expected {entry.sha256[:12]}...): the export was modified")
+            raise ExportError(
+                f"{target}: does not match {MANIFEST_NAME} (sha256 {_sha256(data)[:12]}..., "
+                f"expected {entry.sha256[:12]}...): the export was modified"
+            )
     for extra in sorted((folder / "data").glob("*.parquet")):
         rel = extra.relative_to(folder).as_posix()
         if rel not in listed:
@@ -224,6 +229,7 @@ def verify_export(folder: str | os.PathLike[str]) -> ExportManifest:
 
 
 # --- reading exports back --------------------------------------------------------------------------
+
 
 def read_export_split(folder: str | os.PathLike[str], name: str, *, verify: bool = True) -> list[StimulusItem]:
     """Read one split of an export (local or a Hub snapshot) through the same pydantic validation as JSONL.
@@ -246,8 +252,9 @@ def read_export_split(folder: str | os.PathLike[str], name: str, *, verify: bool
     missing = [c for c in EXPORT_COLUMNS if c not in columns]
     unknown = [c for c in columns if c not in EXPORT_COLUMNS]
     if missing or unknown:
-        parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + \
-                ([f"unknown column(s) {', '.join(unknown)}"] if unknown else [])
+        parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + (
+            [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+        )
         raise InputError(path, None, None, "; ".join(parts))
     structural = [c for c in PUBLIC_COLUMNS + OUR_COLUMNS if c in StimulusItem.model_fields]
     rows = table.to_pylist()
@@ -258,8 +265,9 @@ def read_export_split(folder: str | os.PathLike[str], name: str, *, verify: bool
             found.append(InputError(path, row_no, "split", f"{item.split!r} in the file of split {name!r}"))
         stored = rows[row_no - 1]["word_count"]
         if stored != item.word_count:
-            found.append(InputError(path, row_no, "word_count",
-                                    f"{stored} does not match the text ({item.word_count} words)"))
+            found.append(
+                InputError(path, row_no, "word_count", f"{stored} does not match the text ({item.word_count} words)")
+            )
         return found
 
     records = ((row_no, {c: row[c] for c in structural}) for row_no, row in enumerate(rows, start=1))
@@ -274,8 +282,7 @@ def download_export(repo_id: str, revision: str) -> Path:
     try:
         folder = snapshot_download(repo_id, repo_type="dataset", revision=revision)
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
-        raise FileNotFoundError(f"cannot fetch dataset {repo_id!r} at revision {revision!r} from the Hub "
-                                f"({type(exc).__name__}: {exc})") from None
+        raise FileNotFoundError(
+            f"cannot fetch dataset {repo_id!r} at revision {revision!r} from the Hub ({type(exc).__name__}: {exc})"
+        ) from None
     return Path(folder)
-
-

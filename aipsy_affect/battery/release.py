@@ -98,4 +98,3 @@ def load_release(source: Source = None, *, revision: str | None = None, layout: 
 def packaged_release() -> Release:
     """The packaged battery's release (cached)."""
     return load_release(None)
-

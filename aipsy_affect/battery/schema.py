@@ -14,14 +14,22 @@ EMOTIONS: tuple[str, ...] = get_args(EmotionName)
 # Plutchik's (1980) wheel names each primary emotion at three intensities; data labelled with the
 # intense or mild name must load as the primary emotion.
 EMOTION_ALIASES: dict[str, str] = {
-    "ecstasy": "joy", "serenity": "joy",
-    "admiration": "trust", "acceptance": "trust",
-    "terror": "fear", "apprehension": "fear",
-    "amazement": "surprise", "distraction": "surprise",
-    "grief": "sadness", "pensiveness": "sadness",
-    "loathing": "disgust", "boredom": "disgust",
-    "rage": "anger", "annoyance": "anger",
-    "vigilance": "anticipation", "interest": "anticipation",
+    "ecstasy": "joy",
+    "serenity": "joy",
+    "admiration": "trust",
+    "acceptance": "trust",
+    "terror": "fear",
+    "apprehension": "fear",
+    "amazement": "surprise",
+    "distraction": "surprise",
+    "grief": "sadness",
+    "pensiveness": "sadness",
+    "loathing": "disgust",
+    "boredom": "disgust",
+    "rage": "anger",
+    "annoyance": "anger",
+    "vigilance": "anticipation",
+    "interest": "anticipation",
 }
 
 SplitName = Literal["clinical", "neutral", "moderate", "complex_neutral", "keyword_twins"]
@@ -32,7 +40,11 @@ AFFECTIVE_SPLITS: tuple[str, ...] = ("clinical", "moderate", "keyword_twins")
 
 IntensityName = Literal["peak", "moderate", "none"]
 SPLIT_INTENSITY: dict[str, str] = {
-    "clinical": "peak", "keyword_twins": "peak", "moderate": "moderate", "neutral": "none", "complex_neutral": "none",
+    "clinical": "peak",
+    "keyword_twins": "peak",
+    "moderate": "moderate",
+    "neutral": "none",
+    "complex_neutral": "none",
 }
 
 #: domain number -> (slug used in ids, label). Shared by all eight emotions (fully crossed design).
@@ -47,7 +59,11 @@ DOMAINS: dict[int, tuple[str, str]] = {
 
 #: The brief's design table: items per split.
 DESIGN_COUNTS: dict[str, int] = {
-    "clinical": 192, "neutral": 192, "moderate": 48, "complex_neutral": 48, "keyword_twins": 192,
+    "clinical": 192,
+    "neutral": 192,
+    "moderate": 48,
+    "complex_neutral": 48,
+    "keyword_twins": 192,
 }
 VIGNETTES_PER_CELL = 4
 COMPLEX_NEUTRAL_PER_DOMAIN = 8
@@ -158,7 +174,9 @@ class ItemDraft(BaseModel):
             if self.intensity is None:
                 object.__setattr__(self, "intensity", expected)
             elif self.intensity != expected:
-                raise ValueError(f"intensity {self.intensity!r} does not fit split {self.split!r} (expected {expected!r})")
+                raise ValueError(
+                    f"intensity {self.intensity!r} does not fit split {self.split!r} (expected {expected!r})"
+                )
             needs_emotion = self.split in AFFECTIVE_SPLITS
             if needs_emotion and self.emotion is None:
                 raise ValueError(f"split {self.split!r} needs an emotion")
@@ -285,8 +303,9 @@ class Battery(BaseModel):
         for item in self.items:
             row = item.model_dump(mode="json")
             row["label"] = EMOTIONS.index(item.emotion) if item.emotion is not None else len(EMOTIONS)
-            row["pair_emotion"] = (index[str(item.matched_control_id)].emotion if item.split == "neutral"
-                                   else item.emotion)
+            row["pair_emotion"] = (
+                index[str(item.matched_control_id)].emotion if item.split == "neutral" else item.emotion
+            )
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -342,28 +361,36 @@ def _battery_problems(items: tuple[StimulusItem, ...]) -> list[str]:
         bad = []
         for item in by_split[name]:
             peak = index.get(item.peak_id or "")
-            if peak is None or peak.split != "clinical" or (peak.emotion, peak.domain, peak.protagonist) != (item.emotion, item.domain, item.protagonist):
+            if (
+                peak is None
+                or peak.split != "clinical"
+                or (peak.emotion, peak.domain, peak.protagonist) != (item.emotion, item.domain, item.protagonist)
+            ):
                 bad.append(item.id)
         if bad:
-            problems.append(f"{name} items whose peak_id is not a clinical item of the same emotion, domain and "
-                            f"protagonist: {_fmt_ids(bad)}")
+            problems.append(
+                f"{name} items whose peak_id is not a clinical item of the same emotion, domain and "
+                f"protagonist: {_fmt_ids(bad)}"
+            )
     twin_targets = Counter(item.peak_id for item in by_split["keyword_twins"])
     missing_twins = sorted(item.id for item in by_split["clinical"] if twin_targets[item.id] != 1)
     if by_split["keyword_twins"] and missing_twins:
         problems.append(f"clinical items without exactly one keyword twin: {_fmt_ids(missing_twins)}")
     bad_twin_text = [
-        t.id for t in by_split["keyword_twins"]
-        if t.peak_id in index and not t.text.startswith(index[t.peak_id].text)
+        t.id for t in by_split["keyword_twins"] if t.peak_id in index and not t.text.startswith(index[t.peak_id].text)
     ]
     if bad_twin_text:
-        problems.append(f"keyword twins whose text does not start with their vignette unchanged: {_fmt_ids(bad_twin_text)}")
+        problems.append(
+            f"keyword twins whose text does not start with their vignette unchanged: {_fmt_ids(bad_twin_text)}"
+        )
 
     cells = Counter((item.emotion, item.domain) for item in by_split["clinical"])
     off = sorted(f"{e}/{DOMAINS[d][0]}={n}" for (e, d), n in cells.items() if n != VIGNETTES_PER_CELL)
     empty = [f"{e}/{DOMAINS[d][0]}" for e in EMOTIONS for d in DOMAINS if (e, d) not in cells]
     if off or (by_split["clinical"] and empty):
-        problems.append(f"clinical emotion x domain cells without exactly {VIGNETTES_PER_CELL} vignettes: "
-                        f"{_fmt_ids(off + empty)}")
+        problems.append(
+            f"clinical emotion x domain cells without exactly {VIGNETTES_PER_CELL} vignettes: {_fmt_ids(off + empty)}"
+        )
     mod_cells = Counter((item.emotion, item.domain) for item in by_split["moderate"])
     off = sorted(f"{e}/{DOMAINS[d][0]}={n}" for (e, d), n in mod_cells.items() if n != 1)
     if off:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 #: What ``source=`` accepts: ``None`` (packaged data), a local directory, or a Hub repo id.
 Source = str | os.PathLike[str] | None
-
 
 
 def data_dir() -> Traversable:
@@ -92,8 +91,10 @@ def resolve_source(source: Source = None, revision: str | None = None) -> Resolv
     if not REPO_ID_PATTERN.fullmatch(text):
         raise FileNotFoundError(f"source {text!r} is neither an existing local directory nor a Hub repo id (org/name)")
     if not revision:
-        raise ValueError(f"loading {text!r} from the Hub needs a pinned revision=, e.g. revision='v0.1.0' or a "
-                         "commit hash (pass revision='main' explicitly to follow the moving head)")
+        raise ValueError(
+            f"loading {text!r} from the Hub needs a pinned revision=, e.g. revision='v0.1.0' or a "
+            "commit hash (pass revision='main' explicitly to follow the moving head)"
+        )
     from aipsy_affect.battery.export_format import download_export
 
     return ResolvedSource("hub", download_export(text, revision), repo_id=text, revision=revision)
@@ -113,8 +114,9 @@ def _resolve_local(path: Path) -> ResolvedSource:
     found = split_files(path, "clinical")  # the published layout as the Hub stores it (data/, sharded parquet)
     if found:
         return ResolvedSource("jsonl_dir" if found[0].suffix == ".jsonl" else "export_dir", path)
-    raise FileNotFoundError(f"{str(path)!r} holds neither an export (data/clinical.parquet) nor split files "
-                            "(clinical.jsonl)")
+    raise FileNotFoundError(
+        f"{str(path)!r} holds neither an export (data/clinical.parquet) nor split files (clinical.jsonl)"
+    )
 
 
 def _read_split(resolved: ResolvedSource, name: str) -> tuple[StimulusItem, ...]:
@@ -139,8 +141,14 @@ def _published(resolved: ResolvedSource, layout: str | None) -> PublishedRead | 
     return read_published(resolved.path)
 
 
-def load_split(name: str, source: Source = None, *, revision: str | None = None,
-               domain: int | str | None = None, layout: str | None = None) -> list[StimulusItem]:
+def load_split(
+    name: str,
+    source: Source = None,
+    *,
+    revision: str | None = None,
+    domain: int | str | None = None,
+    layout: str | None = None,
+) -> list[StimulusItem]:
     """The items of one split (clinical, neutral, moderate, complex_neutral, keyword_twins).
 
     ``source`` and ``revision`` choose where to read from (see the module docstring); the default is the
@@ -156,7 +164,7 @@ def load_split(name: str, source: Source = None, *, revision: str | None = None,
     return [item for item in items if wanted is None or item.domain == wanted]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_split_cached(name: str) -> tuple[StimulusItem, ...]:
     return tuple(read_models(split_path(name), StimulusItem))
 

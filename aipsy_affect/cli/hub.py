@@ -56,8 +56,10 @@ def _own_layout_only(release: object, what: str) -> None:
     layout = getattr(release, "layout", "aipsy-affect")
     if layout != "aipsy-affect":
         # The export and the card describe this battery's design (pairs, twins, crossing) and its certification.
-        raise ExportError(f"{what} writes batteries in the aipsy-affect layout only; {release.source} is in the "  # type: ignore[attr-defined]
-                          f"{layout!r} layout (audit or certify it with --source instead)")
+        raise ExportError(
+            f"{what} writes batteries in the aipsy-affect layout only; {release.source} is in the "  # type: ignore[attr-defined]
+            f"{layout!r} layout (audit or certify it with --source instead)"
+        )
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -56,7 +56,7 @@ def _analyzer_class() -> type:
         # re-implementing any of VADER. A test checks they reproduce VADER's own compound score.
         def _but_check(self, words_and_emoticons: list[str], sentiments: list[float]) -> list[float]:
             sentiments = super()._but_check(words_and_emoticons, sentiments)
-            self.last_tokens = list(zip(words_and_emoticons, sentiments))
+            self.last_tokens = list(zip(words_and_emoticons, sentiments, strict=True))
             return sentiments
 
     return _RecordingAnalyzer
@@ -73,8 +73,9 @@ def vader_scores(text: str) -> VaderScores:
     analyzer.last_tokens = []
     scores = analyzer.polarity_scores(text)
     tokens = tuple(TokenValence(token=w, valence=round(float(v), 4)) for w, v in analyzer.last_tokens if v)
-    return VaderScores(neg=scores["neg"], neu=scores["neu"], pos=scores["pos"], compound=scores["compound"],
-                       tokens=tokens)
+    return VaderScores(
+        neg=scores["neg"], neu=scores["neu"], pos=scores["pos"], compound=scores["compound"], tokens=tokens
+    )
 
 
 def vader_batch(texts: Iterable[str]) -> list[VaderScores]:

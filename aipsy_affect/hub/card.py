@@ -20,8 +20,7 @@ def _size_category(n: int) -> str:
     return "100K<n<1M"
 
 
-def card_header(battery: Battery, split_bytes: Mapping[str, tuple[int, int]], *, norms: bool = False
-                ) -> dict[str, Any]:
+def card_header(battery: Battery, split_bytes: Mapping[str, tuple[int, int]], *, norms: bool = False) -> dict[str, Any]:
     """The README's YAML metadata: licence, language, task, tags, ``configs`` and ``dataset_info``.
 
     ``split_bytes`` maps each split to (in-memory Arrow bytes, parquet file bytes). With ``norms`` the export

@@ -172,7 +172,11 @@ def export_dataset(
         split_bytes[name] = (table.nbytes, len(data))
 
     header = yaml.dump(
-        card_header(battery, split_bytes, norms=norms is not None), Dumper=_no_alias_dumper(), sort_keys=False, allow_unicode=True, width=100
+        card_header(battery, split_bytes, norms=norms is not None),
+        Dumper=_no_alias_dumper(),
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
     )
     body = render_card(
         battery,

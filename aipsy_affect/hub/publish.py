@@ -146,8 +146,10 @@ def publish_dataset(
         raise ExportError(f"cannot publish: {tag!r} is not a valid tag name (letters, digits, '._-')")
     release = load_release(source)
     if release.layout != "aipsy-affect":
-        raise ExportError(f"cannot publish: {release.source} is in the {release.layout!r} layout; publish writes "
-                          "batteries in the aipsy-affect layout only")
+        raise ExportError(
+            f"cannot publish: {release.source} is in the {release.layout!r} layout; publish writes "
+            "batteries in the aipsy-affect layout only"
+        )
     battery, data_hash = release.battery, release.sha256
     cert = load_certification(validation_dir)
     problems = certification_problems(cert, battery, data_hash, load_lexicon().version)

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -117,12 +117,18 @@ def _rater_of(path: Path) -> str:
         match = _RATER.match(name)
         if match:
             return match.group(1)
-    raise InputError(path, None, None, "cannot tell whose form this is: keep it in its rater folder (rNN/) or "
-                                       "start its file name with the rater id (r01_filled.csv)")
+    raise InputError(
+        path,
+        None,
+        None,
+        "cannot tell whose form this is: keep it in its rater folder (rNN/) or "
+        "start its file name with the rater id (r01_filled.csv)",
+    )
 
 
-def read_filled_form(path: str | Path, form: FormKey, release: Release, *, superseded_ok: bool = False
-                     ) -> tuple[list[Rating], int]:
+def read_filled_form(
+    path: str | Path, form: FormKey, release: Release, *, superseded_ok: bool = False
+) -> tuple[list[Rating], int]:
     """Read and check one filled form; return its ratings unblinded and the number of superseded rows.
 
     With ``superseded_ok`` (a form made from an earlier version of the battery), a row whose text has since been
@@ -139,8 +145,9 @@ def read_filled_form(path: str | Path, form: FormKey, release: Release, *, super
     lines = [line for line, _ in iter_records(path)]
     for line, row in zip(lines, rows, strict=True):
         if row.n > len(form.item_ids):
-            errors.append(InputError(path, line, "n", f"position {row.n} is not on this form "
-                                                      f"(it has {len(form.item_ids)} texts)"))
+            errors.append(
+                InputError(path, line, "n", f"position {row.n} is not on this form (it has {len(form.item_ids)} texts)")
+            )
             continue
         if row.n in seen:
             errors.append(InputError(path, line, "n", f"position {row.n} is rated twice (first at line {seen[row.n]})"))
@@ -153,12 +160,25 @@ def read_filled_form(path: str | Path, form: FormKey, release: Release, *, super
                 continue
             errors.append(InputError(path, line, "text", f"the text at position {row.n} is not the one on the form"))
             continue
-        ratings.append(Rating(item.id, form.rater, form.rater_type, row.emotion, row.second_choice,
-                              row.intensity, row.confidence, row.coherence_flag))
+        ratings.append(
+            Rating(
+                item.id,
+                form.rater,
+                form.rater_type,
+                row.emotion,
+                row.second_choice,
+                row.intensity,
+                row.confidence,
+                row.coherence_flag,
+            )
+        )
     missing = sorted(set(range(1, len(form.item_ids) + 1)) - set(seen))
     if missing:
-        errors.append(InputError(path, None, "n", f"{len(missing)} position(s) not rated, e.g. "
-                                                  + ", ".join(map(str, missing[:5]))))
+        errors.append(
+            InputError(
+                path, None, "n", f"{len(missing)} position(s) not rated, e.g. " + ", ".join(map(str, missing[:5]))
+            )
+        )
     if errors:
         raise InputErrors(errors)
     return ratings, superseded
@@ -187,14 +207,24 @@ def item_norms(ratings: Sequence[Rating], release: Release) -> list[ItemNorm]:
         values = [r.intensity for r in rs]
         mean = sum(values) / len(values)
         sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
-        out.append(ItemNorm(
-            id=item.id, split=item.split, intended_label=intended, n_raters=len(rs),
-            rater_types=sorted(r.rater_type for r in rs), modal_label=modal, modal_share=round(top / len(rs), 4),
-            label_agreement=round(counts.get(intended, 0) / len(rs), 4), label_entropy=round(_entropy(counts), 4),
-            labels=dict(sorted(counts.items())), intensity_mean=round(mean, 4), intensity_sd=round(sd, 4),
-            confidence_mean=round(sum(r.confidence for r in rs) / len(rs), 4),
-            coherence_flags=sum(r.coherence_flag for r in rs),
-        ))
+        out.append(
+            ItemNorm(
+                id=item.id,
+                split=item.split,
+                intended_label=intended,
+                n_raters=len(rs),
+                rater_types=sorted(r.rater_type for r in rs),
+                modal_label=modal,
+                modal_share=round(top / len(rs), 4),
+                label_agreement=round(counts.get(intended, 0) / len(rs), 4),
+                label_entropy=round(_entropy(counts), 4),
+                labels=dict(sorted(counts.items())),
+                intensity_mean=round(mean, 4),
+                intensity_sd=round(sd, 4),
+                confidence_mean=round(sum(r.confidence for r in rs) / len(rs), 4),
+                coherence_flags=sum(r.coherence_flag for r in rs),
+            )
+        )
     return out
 
 
@@ -223,7 +253,7 @@ def _alphas(ratings: Sequence[Rating], item_ids: Sequence[str]) -> tuple[float, 
         labels[i, col[r.item_id]] = RATING_LABELS.index(r.label)
         intensity[i, col[r.item_id]] = r.intensity
 
-    def alpha(data: Any, level: str) -> float:
+    def alpha(data: Any, level: Literal["nominal", "interval"]) -> float:
         # Undefined (not zero) when no item has two raters or every answer is the same value.
         try:
             return float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
@@ -236,7 +266,8 @@ def _alphas(ratings: Sequence[Rating], item_ids: Sequence[str]) -> tuple[float, 
 def _split_summary(split: str, norms: Sequence[ItemNorm]) -> SplitSummary:
     n = len(norms)
     return SplitSummary(
-        split=split, n_items=n,
+        split=split,
+        n_items=n,
         modal_intended=round(sum(x.modal_label == x.intended_label for x in norms) / n, 4),
         mean_agreement=round(sum(x.label_agreement for x in norms) / n, 4),
         intensity_mean=round(sum(x.intensity_mean for x in norms) / n, 4),
@@ -256,8 +287,13 @@ def triplets(norms: Sequence[ItemNorm], release: Release) -> list[tuple[str, flo
     return out
 
 
-def analyze(paths: Sequence[str | Path], keys: StudyKey | Sequence[StudyKey], release: Release, *,
-            allow_superseded: bool = False) -> tuple[list[ItemNorm], NormsSummary, list[Rating]]:
+def analyze(
+    paths: Sequence[str | Path],
+    keys: StudyKey | Sequence[StudyKey],
+    release: Release,
+    *,
+    allow_superseded: bool = False,
+) -> tuple[list[ItemNorm], NormsSummary, list[Rating]]:
     """Read every filled form, unblind, and compute the norms and the summary.
 
     ``keys`` may hold several studies (a main study and a re-rating of revised items by fresh raters); rater ids
@@ -270,8 +306,13 @@ def analyze(paths: Sequence[str | Path], keys: StudyKey | Sequence[StudyKey], re
     for key in keys:
         if key.data_sha256 != release.sha256:
             if not allow_superseded:
-                raise InputError("key.json", None, "data_sha256", "the forms were made from another version of "
-                                 f"the battery ({key.data_sha256[:12]}..., this battery is {release.sha256[:12]}...)")
+                raise InputError(
+                    "key.json",
+                    None,
+                    "data_sha256",
+                    "the forms were made from another version of "
+                    f"the battery ({key.data_sha256[:12]}..., this battery is {release.sha256[:12]}...)",
+                )
             stale.update(f.rater for f in key.forms)
         for f in key.forms:
             if f.rater in forms:
@@ -297,14 +338,19 @@ def analyze(paths: Sequence[str | Path], keys: StudyKey | Sequence[StudyKey], re
     common = Counter(x.n_raters for x in norms).most_common(1)[0][0]
     table = [[x.labels.get(lab, 0) for lab in RATING_LABELS] for x in norms if x.n_raters == common]
     trips = triplets(norms, release)
-    by_split = [_split_summary(s, [x for x in norms if x.split == s]) for s in
-                dict.fromkeys(x.split for x in norms)]
+    by_split = [_split_summary(s, [x for x in norms if x.split == s]) for s in dict.fromkeys(x.split for x in norms)]
     summary = NormsSummary(
-        data_sha256=release.sha256, n_forms=len(used), superseded_ratings=superseded,
+        data_sha256=release.sha256,
+        n_forms=len(used),
+        superseded_ratings=superseded,
         rater_types=dict(Counter(forms[r].rater_type for r in used)),
-        min_raters_per_item=min(x.n_raters for x in norms), splits=by_split,
-        triplets_ordered=sum(t[4] for t in trips), triplets_total=len(trips),
-        alpha_label=round(alpha_label, 4), alpha_intensity=round(alpha_intensity, 4),
-        fleiss_kappa_label=round(fleiss_kappa(table), 4) if common > 1 else float("nan"), fleiss_items=len(table),
+        min_raters_per_item=min(x.n_raters for x in norms),
+        splits=by_split,
+        triplets_ordered=sum(t[4] for t in trips),
+        triplets_total=len(trips),
+        alpha_label=round(alpha_label, 4),
+        alpha_intensity=round(alpha_intensity, 4),
+        fleiss_kappa_label=round(fleiss_kappa(table), 4) if common > 1 else float("nan"),
+        fleiss_items=len(table),
     )
     return norms, summary, ratings

@@ -85,9 +85,18 @@ def _form_csv(texts: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def make_forms(release: Release, out_dir: str | Path, *, raters: int, splits: Sequence[str] = SPLITS,
-               n_lists: int = 1, seed: int = 0, rater_type: RaterType = "llm", ids: Sequence[str] | None = None,
-               first_rater: int = 1) -> StudyKey:
+def make_forms(
+    release: Release,
+    out_dir: str | Path,
+    *,
+    raters: int,
+    splits: Sequence[str] = SPLITS,
+    n_lists: int = 1,
+    seed: int = 0,
+    rater_type: RaterType = "llm",
+    ids: Sequence[str] | None = None,
+    first_rater: int = 1,
+) -> StudyKey:
     """Write one blinded form per rater under ``out_dir/rNN/`` and the key to ``out_dir/key.json``.
 
     ``ids`` restricts the forms to these items (a re-rating of revised items); ``first_rater`` numbers the raters
@@ -123,10 +132,15 @@ def make_forms(release: Release, out_dir: str | Path, *, raters: int, splits: Se
         folder = out / rater
         write_atomic(folder / "form.csv", _form_csv(texts))
         write_atomic(folder / "INSTRUCTIONS.md", INSTRUCTIONS)
-        write_atomic(folder / "form.html", render("norms_form.html.j2", texts=texts, labels=RATING_LABELS,
-                                                  columns=FORM_COLUMNS, instructions=INSTRUCTIONS))
-        forms.append(FormKey(rater=rater, rater_type=rater_type, list_index=list_index,
-                             item_ids=[item.id for item in order]))
+        write_atomic(
+            folder / "form.html",
+            render(
+                "norms_form.html.j2", texts=texts, labels=RATING_LABELS, columns=FORM_COLUMNS, instructions=INSTRUCTIONS
+            ),
+        )
+        forms.append(
+            FormKey(rater=rater, rater_type=rater_type, list_index=list_index, item_ids=[item.id for item in order])
+        )
     key = StudyKey(form_version=FORM_VERSION, data_sha256=release.sha256, seed=seed, n_lists=n_lists, forms=forms)
     write_atomic(key_path, key.model_dump_json(indent=1) + "\n")
     return key

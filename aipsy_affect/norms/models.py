@@ -12,7 +12,7 @@ NONE_LABEL = "none"
 #: What a rater may answer for "the emotion the main character most plausibly feels".
 RATING_LABELS: tuple[str, ...] = (*EMOTIONS, NONE_LABEL)
 RaterType = Literal["human", "llm"]
-FORM_VERSION = 1
+FORM_VERSION: Literal[1] = 1
 
 
 def _label(value: object, *, allow_blank: bool) -> object:

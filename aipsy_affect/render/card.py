@@ -239,14 +239,21 @@ def _norms_section(data_sha256: str) -> str:
 
     loaded = load_norms(data_sha256)
     if loaded is None:
-        return ("No normative ratings ship with this version of the data (norms describe one version of the texts "
-                "and are dropped when the texts change).")
+        return (
+            "No normative ratings ship with this version of the data (norms describe one version of the texts "
+            "and are dropped when the texts change)."
+        )
     _, summary = loaded
     raters = ", ".join(f"{n} {'language-model' if t == 'llm' else t}" for t, n in summary.rater_types.items())
-    rows = [[s.split, s.n_items, s.modal_intended, s.mean_agreement, s.intensity_mean, s.flagged_by_two]
-            for s in summary.splits]
-    table = markdown_table(["split", "items", "modal label = intended", "mean agreement", "mean intensity (0-4)",
-                            "flagged by >1 rater"], rows, align="lrrrrr")
+    rows = [
+        [s.split, s.n_items, s.modal_intended, s.mean_agreement, s.intensity_mean, s.flagged_by_two]
+        for s in summary.splits
+    ]
+    table = markdown_table(
+        ["split", "items", "modal label = intended", "mean agreement", "mean intensity (0-4)", "flagged by >1 rater"],
+        rows,
+        align="lrrrrr",
+    )
     return (
         f"Every text was rated by at least {summary.min_raters_per_item} independent, blinded raters "
         f"({summary.n_forms} rating forms: {raters} raters). Intended label: the item's emotion, or `none` for "

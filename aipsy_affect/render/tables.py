@@ -51,8 +51,9 @@ def md_cell(value: Any, digits: int = 3) -> str:
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
-def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None,
-                   digits: int = 3) -> str:
+def markdown_table(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None, digits: int = 3
+) -> str:
     """A Markdown table; ``align`` is one character per column (``l``, ``r`` or ``c``), default left.
 
     Cells that are already strings are escaped with :func:`md_cell` (pipes, newlines); pass untrusted strings
@@ -61,8 +62,10 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]], align: 
     if align is not None and len(align) != len(header):
         raise ValueError(f"align has {len(align)} characters for {len(header)} columns")
     rule = {"l": "---", "r": "---:", "c": ":---:"}
-    lines = ["| " + " | ".join(md_cell(h) for h in header) + " |",
-             "|" + "|".join(rule[a] for a in (align or "l" * len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(md_cell(h) for h in header) + " |",
+        "|" + "|".join(rule[a] for a in (align or "l" * len(header))) + "|",
+    ]
     for row in rows:
         if len(row) != len(header):
             raise ValueError(f"a row has {len(row)} cells for {len(header)} columns")

@@ -38,7 +38,7 @@ def _modules() -> dict[str, Path]:
 def _imports(name: str, path: Path) -> set[str]:
     """Every aipsy_affect module this file imports, at module level or inside functions (relative ones resolved)."""
     found = set()
-    package = name.split(".")[:-1] if not name.endswith("__init__") else name.split(".")[:-1]
+    package = name.split(".")[:-1]  # the package a relative import starts from, for modules and __init__ alike
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             if node.level:
@@ -73,8 +73,11 @@ def test_imports_run_one_way() -> None:
         for target in _imports(name, path):
             dst = _group(target)
             if name.split(".")[0] in ("__init__", "__main__") or dst in ("root", "utility") or src == dst:
-                if src in ("root", "utility") and dst not in ("root",) and name.split(".")[0] not in (
-                        "__init__", "__main__"):
+                if (
+                    src in ("root", "utility")
+                    and dst not in ("root",)
+                    and name.split(".")[0] not in ("__init__", "__main__")
+                ):
                     problems.append(f"{name} -> {target}: the root modules and utilities import nothing above them")
                 continue
             if src in ("root", "utility") or dst not in ALLOWED.get(src, set()):
@@ -97,7 +100,7 @@ def test_no_import_cycles_between_modules() -> None:
         stack.append(node)
         for nxt in graph[node]:
             if seen.get(nxt) == 1:
-                raise AssertionError("import cycle: " + " -> ".join([*stack[stack.index(nxt):], nxt]))
+                raise AssertionError("import cycle: " + " -> ".join([*stack[stack.index(nxt) :], nxt]))
             if nxt not in seen:
                 visit(nxt)
         stack.pop()

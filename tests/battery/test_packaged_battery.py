@@ -34,7 +34,9 @@ def test_split_sizes(split: str, n: int) -> None:
 def test_fully_crossed(battery) -> None:
     cells = Counter((i.emotion, i.domain) for i in battery.split("clinical"))
     assert cells == {(e, d): 4 for e in EMOTIONS for d in DOMAINS}
-    assert Counter((i.emotion, i.domain) for i in battery.split("moderate")) == {(e, d): 1 for e in EMOTIONS for d in DOMAINS}
+    assert Counter((i.emotion, i.domain) for i in battery.split("moderate")) == {
+        (e, d): 1 for e in EMOTIONS for d in DOMAINS
+    }
     assert Counter(i.domain for i in battery.split("complex_neutral")) == {d: 8 for d in DOMAINS}
 
 
@@ -83,7 +85,7 @@ def test_every_twin_names_its_own_emotion(battery) -> None:
     index = battery.by_id()
     for twin in battery.split("keyword_twins"):
         vignette = index[twin.peak_id]
-        tail = twin.text[len(vignette.text):]
+        tail = twin.text[len(vignette.text) :]
         assert twin.text.startswith(vignette.text)
         sentences = re.findall(r"[.!?](\s|$)", re.sub(r"\b(Mr|Mrs|Ms|Dr)\.", r"\1", tail))
         assert len(sentences) == 1, twin.id
@@ -93,8 +95,13 @@ def test_every_twin_names_its_own_emotion(battery) -> None:
 
 def test_twin_keywords_vary_within_each_emotion(battery) -> None:
     for e in EMOTIONS:
-        terms = {h.term for t in battery.split("keyword_twins") if t.emotion == e
-                 for h in find_keywords(t.text) if h.emotion == e}
+        terms = {
+            h.term
+            for t in battery.split("keyword_twins")
+            if t.emotion == e
+            for h in find_keywords(t.text)
+            if h.emotion == e
+        }
         # trust has the smallest keyword family (trust, trusted, faith, confidence); the others have more.
         assert len(terms) >= 4, (e, terms)
 
@@ -146,6 +153,7 @@ def test_no_long_word_sequences_shared_between_items(battery) -> None:
         if i.split == "neutral":
             return i.matched_control_id
         return i.peak_id or i.id
+
     seen: dict[tuple[str, ...], str] = {}
     shared = []
     for i in battery.items:
@@ -153,7 +161,7 @@ def test_no_long_word_sequences_shared_between_items(battery) -> None:
             continue
         w = _words(i.text)
         for k in range(len(w) - 9):
-            gram = tuple(w[k:k + 10])
+            gram = tuple(w[k : k + 10])
             owner = seen.setdefault(gram, family(i))
             if owner != family(i):
                 shared.append((owner, i.id, " ".join(gram)))
@@ -170,8 +178,21 @@ def test_third_person_past_tense(battery) -> None:
 
 def test_wheel_ships_the_data(tmp_path: Path) -> None:
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if build.returncode != 0 and "hatchling" in build.stderr:
         pytest.skip("hatchling is not installed in this environment")
@@ -182,12 +203,23 @@ def test_wheel_ships_the_data(tmp_path: Path) -> None:
         assert f"aipsy_affect/data/{split}.jsonl" in names
     assert "aipsy_affect/resources/emotion_keywords.json" in names
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-                   check=True, capture_output=True)
-    code = ("import aipsy_affect, sys; b = aipsy_affect.load_battery(); "
-            "assert 'site' in aipsy_affect.__file__, aipsy_affect.__file__; print(len(b.items))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False,
-                         env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    code = (
+        "import aipsy_affect, sys; b = aipsy_affect.load_battery(); "
+        "assert 'site' in aipsy_affect.__file__, aipsy_affect.__file__; print(len(b.items))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "672"
 

@@ -79,8 +79,14 @@ def test_over_long_text_rejected() -> None:
     # A draft over the limit is read (validate fails that one item); a battery item is refused.
     assert ItemDraft(id="x", text="word " * 401).word_count == 401
     with pytest.raises(ValidationError, match="limit is 400"):
-        StimulusItem(id="c", split="complex_neutral", domain=1, protagonist="Ines", protagonist_gender="female",
-                     text="Ines " + "word " * 400)
+        StimulusItem(
+            id="c",
+            split="complex_neutral",
+            domain=1,
+            protagonist="Ines",
+            protagonist_gender="female",
+            text="Ines " + "word " * 400,
+        )
 
 
 def test_bad_id_rejected() -> None:
@@ -90,11 +96,25 @@ def test_bad_id_rejected() -> None:
 
 def test_stimulus_item_needs_links() -> None:
     with pytest.raises(ValidationError, match="need matched_control_id"):
-        StimulusItem(id="c", split="clinical", emotion="joy", domain=1, protagonist="Ines", protagonist_gender="female",
-                     text="Ines ran.")
+        StimulusItem(
+            id="c",
+            split="clinical",
+            emotion="joy",
+            domain=1,
+            protagonist="Ines",
+            protagonist_gender="female",
+            text="Ines ran.",
+        )
     with pytest.raises(ValidationError, match="need peak_id"):
-        StimulusItem(id="m", split="moderate", emotion="joy", domain=1, protagonist="Ines", protagonist_gender="female",
-                     text="Ines ran.")
+        StimulusItem(
+            id="m",
+            split="moderate",
+            emotion="joy",
+            domain=1,
+            protagonist="Ines",
+            protagonist_gender="female",
+            text="Ines ran.",
+        )
 
 
 def _fails(records: dict[str, list[dict]], pattern: str) -> None:

@@ -27,7 +27,7 @@ def test_domain_accepts_number_slug_or_label(value) -> None:
 
 @pytest.mark.parametrize("value", ["works", 0, 7, "", True])
 def test_unknown_domain_is_an_error_not_an_empty_selection(battery, value) -> None:
-    with pytest.raises(ValueError, match="unknown domain|not a domain"):
+    with pytest.raises(ValueError, match=r"unknown domain|not a domain"):
         battery.split("clinical", domain=value)
     with pytest.raises(ValueError):
         aipsy_affect.load_split("clinical", domain=value)
@@ -37,7 +37,8 @@ def test_domain_filter_selects_the_cell(battery) -> None:
     work = battery.split("clinical", domain="work")
     assert len(work) == 32 and {i.domain for i in work} == {1}
     assert [i.id for i in aipsy_affect.load_split("neutral", domain=6)] == [
-        i.id for i in battery.split("neutral") if i.domain == 6]
+        i.id for i in battery.split("neutral") if i.domain == 6
+    ]
 
 
 def test_triplets_and_twins(battery) -> None:

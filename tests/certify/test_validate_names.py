@@ -12,6 +12,8 @@ def test_protagonist_name_is_not_a_misspelling() -> None:
     assert with_name.passed, with_name.checks
     without = validate_item(ItemDraft(id="b", text=text), strict=True)
     assert not without.passed and [m.match for m in without.near_misses] == ["Anders"]
-    other = validate_item(ItemDraft(id="c", text=text.replace("Anders carried", "Anders and Ines carried"),
-                                    protagonist="Ines"), strict=True)
+    other = validate_item(
+        ItemDraft(id="c", text=text.replace("Anders carried", "Anders and Ines carried"), protagonist="Ines"),
+        strict=True,
+    )
     assert not other.passed

@@ -22,7 +22,11 @@ def test_recorded_valences_reproduce_vader(text: str) -> None:
     scores = vader_scores(text)
     plain = SentimentIntensityAnalyzer().polarity_scores(text)
     assert (scores.neg, scores.neu, scores.pos, scores.compound) == (
-        plain["neg"], plain["neu"], plain["pos"], plain["compound"])
+        plain["neg"],
+        plain["neu"],
+        plain["pos"],
+        plain["compound"],
+    )
     # The recorded per-token valences are exactly what VADER scored: re-scoring them gives the same result.
     recorded = [v for _, v in _analyzer().last_tokens]
     assert _analyzer().score_valence(recorded, text) == plain

@@ -148,8 +148,9 @@ def test_load_dataset_gives_the_splits_sizes_and_features(exported, tmp_path):
     assert names == [*EMOTIONS, "none"]
     vignettes = {r["id"]: r["emotion"] for r in ds["clinical"]}
     assert all(names[r["label"]] == r["emotion"] and r["pair_emotion"] == r["emotion"] for r in ds["clinical"])
-    assert all(names[r["label"]] == "none" and r["pair_emotion"] == vignettes[r["matched_control_id"]]
-               for r in ds["neutral"])
+    assert all(
+        names[r["label"]] == "none" and r["pair_emotion"] == vignettes[r["matched_control_id"]] for r in ds["neutral"]
+    )
     assert all(r["pair_emotion"] is None for r in ds["complex_neutral"])
     twins = datasets.load_dataset(str(exported.dir), "keyword_twins", cache_dir=str(tmp_path / "cache"))
     assert list(twins) == ["keyword_twins"] and twins["keyword_twins"].num_rows == 192
@@ -221,8 +222,15 @@ def test_card_is_filled_honest_and_complete(exported):
     assert "drafted with the assistance of large language\nmodels" in body
     assert "checked by blinded\n**language-model** raters" in body and "not by human judges or clinicians" in body
     assert "Content warning" in body.split("## Quick start")[0]
-    for required in ("### Example record", "## Normative ratings", "Curators", "Contact", "arXiv:2604.23719",
-                     "arXiv:2603.22295", "eprint        = {2604.23719}"):
+    for required in (
+        "### Example record",
+        "## Normative ratings",
+        "Curators",
+        "Contact",
+        "arXiv:2604.23719",
+        "arXiv:2603.22295",
+        "eprint        = {2604.23719}",
+    ):
         assert required in body, required
     for limit in ("Situational vocabulary remains", "English only", "Third person, past tense", "Cultural frame"):
         assert limit in body

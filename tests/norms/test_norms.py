@@ -104,7 +104,7 @@ def test_disagreeing_raters_lower_agreement_and_alpha(study, release) -> None:
             out["coherence_flag"] = 1
         return out
 
-    norms, summary, _ = analyze(_fill(folder, key, release, contrary), key, release)
+    _, summary, _ = analyze(_fill(folder, key, release, contrary), key, release)
     clinical = next(s for s in summary.splits if s.split == "clinical")
     assert clinical.mean_agreement == pytest.approx(0.5)
     assert summary.alpha_label < 0.95
@@ -122,12 +122,15 @@ def test_fleiss_kappa_by_hand() -> None:
         fleiss_kappa([[2, 0], [1, 0]])
 
 
-@pytest.mark.parametrize(("edit", "field"), [
-    (lambda row: row.update(intensity="7"), "intensity"),
-    (lambda row: row.update(emotion="furry"), "emotion"),
-    (lambda row: row.update(text="a different text"), "text"),
-    (lambda row: row.update(coherence_flag=""), "coherence_flag"),
-])
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda row: row.update(intensity="7"), "intensity"),
+        (lambda row: row.update(emotion="furry"), "emotion"),
+        (lambda row: row.update(text="a different text"), "text"),
+        (lambda row: row.update(coherence_flag=""), "coherence_flag"),
+    ],
+)
 def test_malformed_forms_are_refused_with_file_line_and_field(study, release, edit, field) -> None:
     folder, key = study
     paths = _fill(folder, key, release, _faithful)
@@ -162,8 +165,15 @@ def test_cli_form_and_analyze(tmp_path: Path, release, capsys) -> None:
     paths = _fill(out, key, release, _faithful)
     assert main(["norms", "analyze", *map(str, paths), "--out", str(tmp_path / "n")]) == EXIT_OK
     rows = [json.loads(line) for line in (tmp_path / "n" / "norms.jsonl").read_text().splitlines()]
-    assert len(rows) == 672 and {"id", "n_raters", "modal_label", "label_agreement", "intensity_mean",
-                                 "intensity_sd", "coherence_flags"} <= set(rows[0])
+    assert len(rows) == 672 and {
+        "id",
+        "n_raters",
+        "modal_label",
+        "label_agreement",
+        "intensity_mean",
+        "intensity_sd",
+        "coherence_flags",
+    } <= set(rows[0])
     assert all(not math.isnan(r["intensity_sd"]) for r in rows)
     assert "Krippendorff" in (tmp_path / "n" / "NORMS.md").read_text()
     assert main(["norms", "form", "--raters", "4", "--out", str(out)]) == EXIT_INPUT
@@ -176,8 +186,10 @@ def test_a_rerating_study_supersedes_ratings_of_revised_texts_only(tmp_path: Pat
     first = make_forms(release, tmp_path / "one", raters=4, n_lists=4, seed=1)
     paths = _fill(tmp_path / "one", first, release, _faithful)
     revised_id = "neut-joy-work-1"
-    items = [i.model_copy(update={"text": i.text + " She left at six."}) if i.id == revised_id else i
-             for i in release.battery.items]
+    items = [
+        i.model_copy(update={"text": i.text + " She left at six."}) if i.id == revised_id else i
+        for i in release.battery.items
+    ]
     revised = Release(release.battery.model_copy(update={"items": tuple(items)}), "f" * 64, "revised")
     with pytest.raises(ValueError, match="another version"):
         analyze(paths, first, revised)
