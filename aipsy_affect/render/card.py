@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aipsy_affect._version import __dataset_version__
 from aipsy_affect.battery.export_format import (
     COLUMN_DOCS,
     EXPORT_COLUMNS,
@@ -290,6 +291,7 @@ def card_context(
         "repo_id": repo_id,
         "revision": revision,
         "package_version": version,
+        "dataset_version": __dataset_version__,
         "citation_key": "aipsy_affect_" + re.sub(r"[^A-Za-z0-9]", "_", revision),
         "data_sha256": data_sha256,
         "lexicon_version": lexicon_version,
