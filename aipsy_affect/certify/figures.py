@@ -98,47 +98,27 @@ def confusion_pair(report: CertificationReport) -> bytes:
     return _png(fig)
 
 
+def _paired_bars(ax: Any, clinical: list[float], neutral: list[float]) -> list[int]:
+    """Clinical and matched-neutral bars side by side, one row per word; returns the row positions."""
+    y = list(range(len(clinical)))
+    ax.barh([v + 0.2 for v in y], clinical, height=0.4, color=_COLORS["clinical"], label="clinical (192)")
+    ax.barh([v - 0.2 for v in y], neutral, height=0.4, color=_COLORS["neutral"], label="matched neutral (192)")
+    return y
+
+
 def contributors(report: CertificationReport) -> bytes:
     """Horizontal bars: the VADER tokens and EmoLex words that differ most between clinical and neutral."""
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
     vader = report.contributors["vader"][::-1]
-    y = list(range(len(vader)))
-    axes[0].barh(
-        [v + 0.2 for v in y],
-        [x["clinical_valence"] for x in vader],
-        height=0.4,
-        color=_COLORS["clinical"],
-        label="clinical (192)",
-    )
-    axes[0].barh(
-        [v - 0.2 for v in y],
-        [x["neutral_valence"] for x in vader],
-        height=0.4,
-        color=_COLORS["neutral"],
-        label="matched neutral (192)",
-    )
+    y = _paired_bars(axes[0], [x["clinical_valence"] for x in vader], [x["neutral_valence"] for x in vader])
     axes[0].set_yticks(y, [x["token"] for x in vader])
     axes[0].axvline(0, color="black", linewidth=0.6)
     axes[0].set_xlabel("summed VADER valence over the split")
     axes[0].set_title("VADER tokens: largest clinical - neutral difference")
     axes[0].legend(fontsize=7, loc="lower right")
     nrc = report.contributors["nrc"][::-1]
-    y = list(range(len(nrc)))
-    axes[1].barh(
-        [v + 0.2 for v in y],
-        [x["clinical_items"] for x in nrc],
-        height=0.4,
-        color=_COLORS["clinical"],
-        label="clinical (192)",
-    )
-    axes[1].barh(
-        [v - 0.2 for v in y],
-        [x["neutral_items"] for x in nrc],
-        height=0.4,
-        color=_COLORS["neutral"],
-        label="matched neutral (192)",
-    )
+    y = _paired_bars(axes[1], [x["clinical_items"] for x in nrc], [x["neutral_items"] for x in nrc])
     tags = ["/".join(c[:4] for c in x["categories"]) for x in nrc]
     axes[1].set_yticks(y, [f"{x['word']} [{t}]" for x, t in zip(nrc, tags, strict=True)], fontsize=8)
     axes[1].set_xlabel("items containing the word")
