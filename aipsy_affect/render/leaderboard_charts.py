@@ -33,6 +33,11 @@ def _depth(entry: LeaderboardEntry) -> list[float]:
     return [n / deepest if deepest > 0 else 1.0 for n in numbers]
 
 
+def _frame(width: float, height: float, left: float, top: float, pw: float, ph: float) -> dict[str, float]:
+    """The plot area of a chart: its size and the edges of the inner box the template draws axes on."""
+    return {"width": width, "height": height, "left": left, "right": left + pw, "top": top, "bottom": top + ph}
+
+
 def _ticks(lo: float, hi: float) -> list[float]:
     step = 0.05 if hi - lo <= 0.3 else 0.1 if hi - lo <= 0.6 else 0.25
     first = math.ceil(lo / step - 1e-9) * step
@@ -84,12 +89,7 @@ def overlay_chart(ranked: list[tuple[str, LeaderboardEntry]], width: int = 720, 
             }
         )
     return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": left + pw,
-        "top": top,
-        "bottom": top + ph,
+        **_frame(width, height, left, top, pw, ph),
         "y_ticks": [(round(y(t), 1), f"{t:.2f}") for t in _ticks(lo, hi)],
         "x_ticks": [(round(x(d), 1), f"{d:.2g}") for d in (0.0, 0.25, 0.5, 0.75, 1.0)],
         "chance_y": round(y(AUROC_CHANCE), 1),
@@ -139,12 +139,7 @@ def curve_chart(entry: LeaderboardEntry, width: int = 560, height: int = 250) ->
         )
     step = max(1, round(span / 8)) if span else 1
     return {
-        "width": width,
-        "height": height,
-        "left": left,
-        "right": left + pw,
-        "top": top,
-        "bottom": top + ph,
+        **_frame(width, height, left, top, pw, ph),
         "y_ticks": [(round(y(t), 1), f"{t:.2f}") for t in (0.0, 0.25, 0.5, 0.75, 1.0)],
         "x_ticks": [(round(x(n), 1), str(n)) for n in range(first, last + 1, step)],
         "chance": [
