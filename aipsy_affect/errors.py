@@ -60,9 +60,11 @@ class ModelLoadError(AffectError, RuntimeError):
 
 
 class DeviceError(AffectError, RuntimeError):
-    """A requested device or dtype cannot be used here (``--device cuda`` without a GPU, an unknown dtype)."""
+    """A requested device or dtype cannot be used here (``--device cuda`` without a GPU, an unknown dtype).
 
-    exit_code = EXIT_FAIL
+    Exit 2, as before the restructure: the option is wrong for this machine, nothing was run."""
+
+    exit_code = EXIT_INPUT
 
 
 class ExtractionError(AffectError, RuntimeError):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from aipsy_affect import _torch as T
-from aipsy_affect.errors import EXIT_FAIL, DeviceError
+from aipsy_affect.errors import EXIT_INPUT, DeviceError
 
 
 def test_length_sorted_batches_cover_every_index_once_longest_first() -> None:
@@ -28,7 +28,7 @@ def test_devices_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     for asked in ("cuda", "cuda:1"):
         with pytest.raises(DeviceError, match="no CUDA") as caught:
             T.resolve_device(asked)
-        assert caught.value.exit_code == EXIT_FAIL
+        assert caught.value.exit_code == EXIT_INPUT  # a wrong option for this machine, as before 0.2.0
     for bad in ("tpu", "cuda:x", "mps0"):
         with pytest.raises(DeviceError, match="unknown device"):
             T.resolve_device(bad)

@@ -122,8 +122,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise InputError(key_path, None, None, f"not a study key written by `norms form` ({exc})") from None
     release = load_release(args.source)
-    norms, summary, _ = analyze(args.ratings, keys, release, allow_superseded=args.allow_superseded)
+    norms, summary, _ = analyze(
+        args.ratings, keys, release, allow_superseded=args.allow_superseded, progress=not args.quiet
+    )
     write_outputs(norms, summary, release, args.out)
+    if args.quiet:
+        return EXIT_OK
     for s in summary.splits:
         print(
             f"{s.split:16s} {s.n_items:4d} items  modal=intended {s.modal_intended:.3f}  "

@@ -153,9 +153,9 @@ def _add_probe_parser(sub: argparse._SubParsersAction) -> None:
         help="reference baseline: per-layer logistic or mass-mean probes on any transformers model, as a submission",
         description="Extract pooled hidden states of every battery item (twins included), fit per-layer affect and "
         "category probes with pair-grouped stratified K-fold, write the out-of-fold outputs as a "
-        "submission and print its scores. Exit 0 on success, 1 when the model run fails (no GPU for "
-        "--device cuda, out of memory, a missing extra), 2 for bad options or a model that cannot be "
-        "found. Details: docs/probe.md.",
+        "submission and print its scores. Exit 0 on success, 1 when the model run fails (out of "
+        "memory, a missing extra), 2 for bad options (including --device cuda without a GPU) or a model "
+        "that cannot be found. Details: docs/probe.md.",
     )
     add_model_options(p)
     p.add_argument("--out", required=True, metavar="SUB.json", help="where to write the submission (atomically)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -293,6 +294,7 @@ def analyze(
     release: Release,
     *,
     allow_superseded: bool = False,
+    progress: bool = False,
 ) -> tuple[list[ItemNorm], NormsSummary, list[Rating]]:
     """Read every filled form, unblind, and compute the norms and the summary.
 
@@ -321,7 +323,9 @@ def analyze(
     ratings: list[Rating] = []
     used: dict[str, Path] = {}
     superseded = 0
-    for raw in paths:
+    from tqdm.auto import tqdm
+
+    for raw in tqdm(paths, desc="norms: reading forms", unit="form", disable=not progress, file=sys.stderr):
         path = Path(raw)
         rater = _rater_of(path)
         if rater not in forms:
