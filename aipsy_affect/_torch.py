@@ -140,7 +140,11 @@ class QuietLoading:
 
 
 def progress_bar(total: int, *, show: bool, desc: str, unit: str = "text") -> Any:
-    """A tqdm bar on standard error (disabled when ``show`` is false); use as a context manager."""
+    """A tqdm bar on standard error (disabled when ``show`` is false); use as a context manager.
+
+    The finished bar is left on screen: it is the record of how much was done and how fast, and a fast run would
+    otherwise erase it before its first refresh.
+    """
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, disable=not show, desc=desc, unit=unit, leave=False, file=sys.stderr)
+    return tqdm(total=total, disable=not show, desc=desc, unit=unit, leave=True, file=sys.stderr)

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from aipsy_affect import errors
+from aipsy_affect._version import __version__
 from aipsy_affect.battery import export_format
 from aipsy_affect.battery.io import InputErrors
 from aipsy_affect.battery.schema import EMOTIONS, MAIN_SPLITS, Battery, StimulusItem
@@ -31,7 +32,7 @@ from aipsy_affect.keywords.lexicon import load_lexicon
 from aipsy_affect.render import card
 
 REPO = "test-org/aipsy-affect"
-TAG = "v0.1.0"
+TAG = f"v{__version__}"
 
 
 # --- fixtures -------------------------------------------------------------------------------------
@@ -242,7 +243,7 @@ def test_card_is_filled_honest_and_complete(exported):
         "Reimers, N., & Gurevych, I. (2019)",
     ):
         assert cite in body
-    assert "@misc{aipsy_affect_v0_1_0," in body and exported.manifest.data_sha256 in body
+    assert "@misc{aipsy_affect_" + TAG.replace(".", "_") + "," in body and exported.manifest.data_sha256 in body
 
 
 def test_quick_start_runs(source, tmp_path, monkeypatch):

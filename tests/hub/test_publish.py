@@ -18,6 +18,7 @@ from unittest import mock
 import pytest
 
 from aipsy_affect import errors
+from aipsy_affect._version import __version__
 from aipsy_affect.battery import export_format
 from aipsy_affect.battery.export_format import REPO_ID_PATTERN, TAG_PATTERN
 from aipsy_affect.battery.sources import load_battery
@@ -29,7 +30,7 @@ from aipsy_affect.hub import export as hexport
 from aipsy_affect.keywords.lexicon import load_lexicon
 
 REPO = "test-org/aipsy-affect"
-TAG = "v0.1.0"
+TAG = f"v{__version__}"
 TOKEN = "hf_TESTtokenDoNotPrint0123456789abcdef"
 
 
@@ -309,7 +310,7 @@ def test_publish_makes_exactly_these_hub_calls(source, exported, hf_token, tmp_p
             repo_id=REPO,
             repo_type="dataset",
             folder_path=str(tmp_path / "stage"),
-            commit_message=f"aipsy-affect 0.1.0: data {source.data_hash[:12]}, certified (11/11 criteria)",
+            commit_message=f"aipsy-affect {__version__}: data {source.data_hash[:12]}, certified (11/11 criteria)",
             commit_description=f"data_sha256 {source.data_hash}\nreport_sha256 {exported.cert.report_sha256}",
             delete_patterns="*",
         ),
@@ -318,7 +319,7 @@ def test_publish_makes_exactly_these_hub_calls(source, exported, hf_token, tmp_p
             tag=TAG,
             revision=commit,
             repo_type="dataset",
-            tag_message=f"aipsy-affect 0.1.0, data sha256 {source.data_hash}",
+            tag_message=f"aipsy-affect {__version__}, data sha256 {source.data_hash}",
         ),
     ]
     # What was uploaded is exactly what `export` writes for this repo and tag.
