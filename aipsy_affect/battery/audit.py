@@ -13,7 +13,7 @@ keyword check is reported as not applicable.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from aipsy_affect.battery.audit_report import AuditReport, Check, DomainAssociation, KeywordHits, LengthAudit
@@ -201,7 +201,7 @@ def _cells_check(clinical: list[StimulusItem]) -> Check:
 def _pair_checks(
     clinical: list[StimulusItem],
     neutral: list[StimulusItem],
-    index: dict[str, StimulusItem],
+    index: Mapping[str, StimulusItem],
     pairs: list[tuple[StimulusItem, StimulusItem]],
     length: LengthAudit | None,
 ) -> list[Check]:
@@ -297,7 +297,7 @@ def _domain_checks(association: dict[str, DomainAssociation]) -> list[Check]:
     ]
 
 
-def _link_checks(by_split: dict[str, list[StimulusItem]], index: dict[str, StimulusItem]) -> list[Check]:
+def _link_checks(by_split: dict[str, list[StimulusItem]], index: Mapping[str, StimulusItem]) -> list[Check]:
     out = []
     moderate = by_split["moderate"]
     desc = "each moderate item names its peak vignette (same emotion), forming a peak > moderate > neutral triplet"

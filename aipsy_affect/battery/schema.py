@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, computed_field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, computed_field, model_validator
 
 EmotionName = Literal["joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation"]
 EMOTIONS: tuple[str, ...] = get_args(EmotionName)
@@ -258,6 +260,10 @@ class Battery(BaseModel):
     items: tuple[StimulusItem, ...]
     """Every item of every split, keyword twins included."""
 
+    # (the items tuple it was built from, the index): model_copy(update=...) carries private attributes over, so
+    # the index is rebuilt whenever the items are not the very tuple it was built from.
+    _index: tuple[tuple[StimulusItem, ...], Mapping[str, StimulusItem]] | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _check_invariants(self) -> Battery:
         problems = _battery_problems(self.items)
@@ -290,6 +296,11 @@ class Battery(BaseModel):
             return self.by_id()[str(item.matched_control_id)].emotion
         return None
 
+    @staticmethod
+    def label_index(item: StimulusItem) -> int:
+        """The item's class index in ``LABEL_NAMES`` (``EMOTIONS`` order, ``none`` last for the neutral kinds)."""
+        return LABEL_NAMES.index(item.emotion or "none")
+
     def to_pandas(self) -> Any:
         """One row per item (every field, ``word_count``, ``label`` and ``pair_emotion``) as a pandas DataFrame.
 
@@ -298,20 +309,17 @@ class Battery(BaseModel):
         """
         import pandas as pd
 
-        index = self.by_id()
-        rows = []
-        for item in self.items:
-            row = item.model_dump(mode="json")
-            row["label"] = EMOTIONS.index(item.emotion) if item.emotion is not None else len(EMOTIONS)
-            row["pair_emotion"] = (
-                index[str(item.matched_control_id)].emotion if item.split == "neutral" else item.emotion
-            )
-            rows.append(row)
+        rows = [
+            item.model_dump(mode="json") | {"label": self.label_index(item), "pair_emotion": self.pair_emotion(item)}
+            for item in self.items
+        ]
         return pd.DataFrame(rows)
 
-    def by_id(self) -> dict[str, StimulusItem]:
-        """Map from id to item."""
-        return {item.id: item for item in self.items}
+    def by_id(self) -> Mapping[str, StimulusItem]:
+        """Map from id to item (built once: the battery is frozen)."""
+        if self._index is None or self._index[0] is not self.items:
+            self._index = (self.items, MappingProxyType({item.id: item for item in self.items}))
+        return self._index[1]
 
     def pairs(self) -> list[tuple[StimulusItem, StimulusItem]]:
         """(clinical, matched neutral) pairs, in clinical order."""

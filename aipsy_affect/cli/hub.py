@@ -50,26 +50,14 @@ def _add_export_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_export)
 
 
-def _own_layout_only(release: object, what: str) -> None:
-    from aipsy_affect.errors import ExportError
-
-    layout = getattr(release, "layout", "aipsy-affect")
-    if layout != "aipsy-affect":
-        # The export and the card describe this battery's design (pairs, twins, crossing) and its certification.
-        raise ExportError(
-            f"{what} writes batteries in the aipsy-affect layout only; {release.source} is in the "  # type: ignore[attr-defined]
-            f"{layout!r} layout (audit or certify it with --source instead)"
-        )
-
-
 def _cmd_export(args: argparse.Namespace) -> int:
     from aipsy_affect.cli.certify import release_from
     from aipsy_affect.errors import CertificationError
     from aipsy_affect.hub.certification import DEFAULT_REPO_ID, load_certification
-    from aipsy_affect.hub.export import export_dataset
+    from aipsy_affect.hub.export import export_dataset, require_own_layout
 
     release = release_from(args.source)
-    _own_layout_only(release, "export")
+    require_own_layout(release, "export")
     try:
         cert = None if args.uncertified else load_certification(args.validation)
         manifest = export_dataset(

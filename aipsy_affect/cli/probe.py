@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aipsy_affect.cli.certify import add_source_options, release_from
 from aipsy_affect.cli.common import EXIT_INPUT, EXIT_OK, add_quiet
 from aipsy_affect.cli.common import err as _err
+
+if TYPE_CHECKING:
+    from aipsy_affect.battery.release import Release
+    from aipsy_affect.benchmark.format import Submission
 
 #: Config field -> the option that sets it, for messages.
 OPTION_NAMES = {
@@ -238,10 +242,10 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     return _print_scores(submission, release, run.dataset_sha256, args.json)
 
 
-def _print_scores(submission: object, release: object, data_sha256: str, as_json: bool) -> int:
+def _print_scores(submission: Submission, release: Release, data_sha256: str, as_json: bool) -> int:
     from aipsy_affect.benchmark.scoring import format_table, score_submission
 
-    report = score_submission(submission, release, data_sha256=data_sha256)  # type: ignore[arg-type]
+    report = score_submission(submission, release, data_sha256=data_sha256)
     print(report.model_dump_json(indent=2) if as_json else format_table(report))
     return EXIT_OK
 

@@ -28,7 +28,8 @@ from aipsy_affect.battery.export_format import (
     export_features,
 )
 from aipsy_affect.battery.io import write_atomic
-from aipsy_affect.battery.schema import LABEL_NAMES, MAIN_SPLITS, SPLITS, Battery
+from aipsy_affect.battery.release import Release
+from aipsy_affect.battery.schema import MAIN_SPLITS, SPLITS, Battery
 from aipsy_affect.errors import CertificationError, ExportError
 from aipsy_affect.hub.card import card_header
 from aipsy_affect.hub.certification import DEFAULT_REPO_ID, VALIDATION_FILES, Certification, certification_problems
@@ -43,12 +44,22 @@ _EXPORT_PATH = re.compile(
 )
 
 
+def require_own_layout(release: Release, what: str) -> None:
+    """Refuse a battery in another layout: the export and its card describe this battery's design (pairs, twins,
+    crossing) and certification, which an external battery does not have."""
+    if release.layout != "aipsy-affect":
+        raise ExportError(
+            f"{what} writes batteries in the aipsy-affect layout only; {release.source} is in the "
+            f"{release.layout!r} layout (audit or certify it with --source instead)"
+        )
+
+
 def _rows(battery: Battery, split: str, cert: Certification | None) -> list[dict[str, Any]]:
     rows = []
     for item in battery.split(split):
         data = item.model_dump(mode="json")
         score = cert.scores[item.id].model_dump() if cert is not None else {}
-        derived = {"label": LABEL_NAMES.index(item.emotion or "none"), "pair_emotion": battery.pair_emotion(item)}
+        derived = {"label": battery.label_index(item), "pair_emotion": battery.pair_emotion(item)}
         rows.append(
             {name: data[name] for name in PUBLIC_COLUMNS + OUR_COLUMNS}
             | derived

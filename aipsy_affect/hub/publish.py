@@ -22,7 +22,7 @@ from aipsy_affect.battery.export_format import (
 )
 from aipsy_affect.errors import CertificationError, ExportError, PublishError
 from aipsy_affect.hub.certification import DEFAULT_VALIDATION_DIR, certification_problems, load_certification
-from aipsy_affect.hub.export import export_dataset
+from aipsy_affect.hub.export import export_dataset, require_own_layout
 
 Echo = Callable[[str], None]
 NO_TOKEN = "no Hugging Face token: set HF_TOKEN or run `hf auth login`"
@@ -145,11 +145,7 @@ def publish_dataset(
     if not TAG_PATTERN.fullmatch(tag):
         raise ExportError(f"cannot publish: {tag!r} is not a valid tag name (letters, digits, '._-')")
     release = load_release(source)
-    if release.layout != "aipsy-affect":
-        raise ExportError(
-            f"cannot publish: {release.source} is in the {release.layout!r} layout; publish writes "
-            "batteries in the aipsy-affect layout only"
-        )
+    require_own_layout(release, "publish")
     battery, data_hash = release.battery, release.sha256
     cert = load_certification(validation_dir)
     problems = certification_problems(cert, battery, data_hash, load_lexicon().version)
