@@ -13,18 +13,17 @@ from aipsy_affect.battery.schema import (
     canonical_emotion,
 )
 from aipsy_affect.battery.sources import data_sha256, load_battery, load_split
-from aipsy_affect.benchmark.submission import (
-    LayerOutputs,
-    MethodInfo,
-    ModelInfo,
-    Submission,
-    check_submission,
-    load_submission,
-)
 
 #: Public names whose modules import NumPy or more; loaded on first use so ``import aipsy_affect`` stays light.
 #: Add ``"name": "module"`` here for other heavy public names.
 _LAZY: dict[str, str] = {
+    # The submission models are not needed by `validate` or `certify`: loaded when first used.
+    "LayerOutputs": "benchmark.submission",
+    "MethodInfo": "benchmark.submission",
+    "ModelInfo": "benchmark.submission",
+    "Submission": "benchmark.submission",
+    "check_submission": "benchmark.submission",
+    "load_submission": "benchmark.submission",
     "Lexicon": "keywords.lexicon",
     "load_lexicon": "keywords.lexicon",
     "KeywordHit": "keywords.screen",

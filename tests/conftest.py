@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +16,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from synthetic import synthetic_records
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,3 +55,26 @@ def _seed() -> None:
 def synthetic_battery_records() -> dict[str, list[dict]]:
     """A structurally valid full-size battery (all five splits) with machine-made filler texts."""
     return synthetic_records()
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The package built as a wheel and installed into a folder of its own: (wheel, site folder). Built once."""
+    folder = tmp_path_factory.mktemp("wheel")
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(folder), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if build.returncode != 0 and "hatchling" in build.stderr:
+        pytest.skip("hatchling is not installed in this environment")
+    assert build.returncode == 0, build.stderr
+    wheel = next(folder.glob("aipsy_affect-*.whl"))
+    site = folder / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    return wheel, site

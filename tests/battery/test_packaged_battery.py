@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import subprocess
-import sys
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -176,50 +174,19 @@ def test_third_person_past_tense(battery) -> None:
             assert first_person <= 2, i.id
 
 
-def test_wheel_ships_the_data(tmp_path: Path) -> None:
-    build = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if build.returncode != 0 and "hatchling" in build.stderr:
-        pytest.skip("hatchling is not installed in this environment")
-    assert build.returncode == 0, build.stderr
-    wheel = next(tmp_path.glob("aipsy_affect-*.whl"))
+def test_wheel_ships_the_data(installed_wheel, tmp_path: Path) -> None:
+    from installed import run_installed
+
+    wheel, site = installed_wheel
     names = set(zipfile.ZipFile(wheel).namelist())
     for split in DESIGN_COUNTS:
         assert f"aipsy_affect/data/{split}.jsonl" in names
     assert "aipsy_affect/resources/emotion_keywords.json" in names
-    target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-        check=True,
-        capture_output=True,
-    )
     code = (
         "import aipsy_affect, sys; b = aipsy_affect.load_battery(); "
         "assert 'site' in aipsy_affect.__file__, aipsy_affect.__file__; print(len(b.items))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
-    )
+    out = run_installed(site, code, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "672"
 

@@ -107,3 +107,24 @@ def certified_source(tmp_path_factory, synthetic_battery_records):
         root=root,
         report=passed,
     )
+
+
+@pytest.fixture(scope="module")
+def source(certified_source):
+    return certified_source
+
+
+@pytest.fixture(scope="module")
+def exported(source, tmp_path_factory):
+    """One certified export of the synthetic battery, rendered for REPO at TAG."""
+    from hub_helpers import REPO, TAG
+
+    from aipsy_affect.hub import certification
+    from aipsy_affect.hub import export as hexport
+
+    out = tmp_path_factory.mktemp("hub-export") / "repo"
+    cert = certification.load_certification(source.validation)
+    manifest = hexport.export_dataset(
+        source.battery, out, data_sha256=source.data_hash, certification=cert, repo_id=REPO, revision=TAG
+    )
+    return SimpleNamespace(dir=out, manifest=manifest, cert=cert)

@@ -13,13 +13,13 @@ import json
 import re
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import yaml
+from hub_helpers import REPO, TAG
+from hub_helpers import tree as _tree
 
 from aipsy_affect import errors
-from aipsy_affect._version import __version__
 from aipsy_affect.battery import export_format
 from aipsy_affect.battery.io import InputErrors
 from aipsy_affect.battery.schema import EMOTIONS, MAIN_SPLITS, Battery, StimulusItem
@@ -31,31 +31,7 @@ from aipsy_affect.hub import export as hexport
 from aipsy_affect.keywords.lexicon import load_lexicon
 from aipsy_affect.render import card
 
-REPO = "test-org/aipsy-affect"
-TAG = f"v{__version__}"
-
-
 # --- fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def source(certified_source):
-    return certified_source
-
-
-@pytest.fixture(scope="module")
-def exported(source, tmp_path_factory):
-    """One certified export of the synthetic battery, rendered for REPO at TAG."""
-    out = tmp_path_factory.mktemp("hub-export") / "repo"
-    cert = certification.load_certification(source.validation)
-    manifest = hexport.export_dataset(
-        source.battery, out, data_sha256=source.data_hash, certification=cert, repo_id=REPO, revision=TAG
-    )
-    return SimpleNamespace(dir=out, manifest=manifest, cert=cert)
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _front_matter(readme: str) -> tuple[dict, str]:

@@ -16,6 +16,8 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from hub_helpers import REPO, TAG
+from hub_helpers import tree as _tree
 
 from aipsy_affect import errors
 from aipsy_affect._version import __version__
@@ -29,28 +31,7 @@ from aipsy_affect.hub import certification, publish
 from aipsy_affect.hub import export as hexport
 from aipsy_affect.keywords.lexicon import load_lexicon
 
-REPO = "test-org/aipsy-affect"
-TAG = f"v{__version__}"
 TOKEN = "hf_TESTtokenDoNotPrint0123456789abcdef"
-
-
-@pytest.fixture(scope="module")
-def source(certified_source):
-    return certified_source
-
-
-@pytest.fixture(scope="module")
-def exported(source, tmp_path_factory):
-    out = tmp_path_factory.mktemp("hub-export") / "repo"
-    cert = certification.load_certification(source.validation)
-    manifest = hexport.export_dataset(
-        source.battery, out, data_sha256=source.data_hash, certification=cert, repo_id=REPO, revision=TAG
-    )
-    return SimpleNamespace(dir=out, manifest=manifest, cert=cert)
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def edited_validation(src: Path, dst: Path, edit_report=None, edit_rows=None) -> Path:
@@ -502,52 +483,18 @@ def test_the_repository_certification_fits_the_hub_contract():
     assert len(cert.scores) == len(battery.items) and len(cert.report.criteria) == len(CRITERIA)
 
 
-def test_wheel_ships_the_card_template(tmp_path):
+def test_wheel_ships_the_card_template(installed_wheel, tmp_path):
     """`export` from an installed wheel needs CARD.md: the wheel carries it inside the package."""
-    import subprocess
-    import sys
     import zipfile
 
-    root = Path(__file__).resolve().parents[2]
-    build = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(root),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if build.returncode != 0 and "hatchling" in build.stderr:
-        pytest.skip("hatchling is not installed in this environment")
-    assert build.returncode == 0, build.stderr
-    wheel = next(tmp_path.glob("aipsy_affect-*.whl"))
+    from installed import run_installed
+
+    wheel, site = installed_wheel
     assert "aipsy_affect/CARD.md" in zipfile.ZipFile(wheel).namelist()
-    target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
-        check=True,
-        capture_output=True,
-    )
     code = (
-        "import aipsy_affect.render.card as h; assert 'site' in h.__file__, h.__file__; "
+        "import sys; import aipsy_affect.render.card as h; assert 'site' in h.__file__, h.__file__; "
         "print(h.card_template() == open(sys.argv[1], encoding='utf-8').read())"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", "import sys; " + code, str(root / "CARD.md")],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
-    )
+    out = run_installed(site, code, str(Path(__file__).resolve().parents[2] / "CARD.md"), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"

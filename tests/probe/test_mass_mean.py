@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from planted import auroc, planted_features
 
 from aipsy_affect.battery.folds import grouped_folds
 from aipsy_affect.battery.schema import EMOTIONS, Battery
@@ -21,34 +22,16 @@ from aipsy_affect.probe.model import ModelRef
 from aipsy_affect.probe.run import build_submission, run_probe
 
 
-def _planted(battery: Battery, signal: float, seed: int = 0) -> np.ndarray:
-    """Noise, an affect offset on dimension 0 for items with an emotion, and one dimension per emotion."""
-    rng = np.random.default_rng(seed)
-    items = list(battery.items)
-    X = rng.normal(size=(len(items), 24))
-    for k, item in enumerate(items):
-        if item.emotion is not None:
-            X[k, 0] += signal
-            X[k, 1 + EMOTIONS.index(item.emotion)] += signal
-    return X
-
-
-def _auroc(pos: np.ndarray, neg: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg]))
-
-
 def test_mass_mean_finds_a_planted_signal_and_not_an_absent_one(battery: Battery) -> None:
     items = list(battery.items)
     split = np.array([i.split for i in items])
     emotion = np.array([EMOTIONS.index(i.emotion) if i.emotion else -1 for i in items])
     folds = grouped_folds(items, 5, seed=0)
-    strong = fit_mass_mean_probes(_planted(battery, 3.0), items, folds, layer=0)
-    noise = fit_mass_mean_probes(_planted(battery, 0.0), items, folds, layer=0)
+    strong = fit_mass_mean_probes(planted_features(battery, 3.0), items, folds, layer=0)
+    noise = fit_mass_mean_probes(planted_features(battery, 0.0), items, folds, layer=0)
     clin, neut = split == "clinical", split == "neutral"
-    assert _auroc(strong.affect[clin], strong.affect[neut]) > 0.95
-    assert 0.35 < _auroc(noise.affect[clin], noise.affect[neut]) < 0.65
+    assert auroc(strong.affect[clin], strong.affect[neut]) > 0.95
+    assert 0.35 < auroc(noise.affect[clin], noise.affect[neut]) < 0.65
     assert (strong.category[clin].argmax(1) == emotion[clin]).mean() > 0.8
     assert (noise.category[clin].argmax(1) == emotion[clin]).mean() < 0.3
     has = emotion >= 0
@@ -61,7 +44,7 @@ def test_mass_mean_is_the_in_fold_difference_of_means(battery: Battery) -> None:
     items = list(battery.items)
     split = np.array([i.split for i in items])
     folds = grouped_folds(items, 5, seed=0)
-    X = _planted(battery, 1.0)
+    X = planted_features(battery, 1.0)
     probe = fit_mass_mean_probes(X, items, folds, layer=0)
     test = folds == 0
     tr = ~test
@@ -78,7 +61,7 @@ def test_mass_mean_is_the_in_fold_difference_of_means(battery: Battery) -> None:
 
 def test_directions_are_the_mean_paired_differences(battery: Battery) -> None:
     items = list(battery.items)
-    states = np.stack([_planted(battery, 2.0, seed=s) for s in (1, 2)]).astype(np.float32)
+    states = np.stack([planted_features(battery, 2.0, seed=s) for s in (1, 2)]).astype(np.float32)
     ref = ModelRef(id="toy", source="toy", revision="r")
     acts = Activations(
         states=states,

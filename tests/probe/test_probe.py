@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from planted import auroc, planted_features
 
 from aipsy_affect.battery.folds import grouped_folds, pair_group
 from aipsy_affect.battery.schema import EMOTIONS, Battery
@@ -67,32 +68,14 @@ def test_grouped_folds_refuse_impossible_k(battery: Battery) -> None:
 # --- probes ---------------------------------------------------------------------------------------
 
 
-def _features(battery: Battery, signal: float, seed: int = 0) -> np.ndarray:
-    """Noise plus an affect direction (clinical, moderate, twins) and one direction per emotion."""
-    rng = np.random.default_rng(seed)
-    items = list(battery.items)
-    X = rng.normal(size=(len(items), 24))
-    for k, item in enumerate(items):
-        if item.emotion is not None:
-            X[k, 0] += signal
-            X[k, 1 + EMOTIONS.index(item.emotion)] += signal
-    return X
-
-
-def _auroc(pos: np.ndarray, neg: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(np.r_[np.ones(len(pos)), np.zeros(len(neg))], np.r_[pos, neg]))
-
-
 def test_probes_find_a_planted_signal_and_not_an_absent_one(battery: Battery) -> None:
     items = list(battery.items)
     split = np.array([i.split for i in items])
     folds = grouped_folds(items, 5, seed=0)
-    strong = fit_layer_probes(_features(battery, 3.0), items, folds, layer=0)
-    noise = fit_layer_probes(_features(battery, 0.0), items, folds, layer=0)
-    assert _auroc(strong.affect[split == "clinical"], strong.affect[split == "neutral"]) > 0.95
-    assert 0.35 < _auroc(noise.affect[split == "clinical"], noise.affect[split == "neutral"]) < 0.65
+    strong = fit_layer_probes(planted_features(battery, 3.0), items, folds, layer=0)
+    noise = fit_layer_probes(planted_features(battery, 0.0), items, folds, layer=0)
+    assert auroc(strong.affect[split == "clinical"], strong.affect[split == "neutral"]) > 0.95
+    assert 0.35 < auroc(noise.affect[split == "clinical"], noise.affect[split == "neutral"]) < 0.65
     emotion = np.array([EMOTIONS.index(i.emotion) if i.emotion else -1 for i in items])
     clin = split == "clinical"
     assert (strong.category[clin].argmax(1) == emotion[clin]).mean() > 0.8
@@ -106,7 +89,7 @@ def test_probe_scores_of_a_fold_depend_on_no_other_held_out_item(battery: Batter
     """Scaler and probe are fitted on the training folds only: changing the other held-out items changes nothing."""
     items = list(battery.items)
     folds = grouped_folds(items, 5, seed=0)
-    X = _features(battery, 1.0)
+    X = planted_features(battery, 1.0)
     held_out = np.flatnonzero(folds == 0)
     target, others = held_out[0], held_out[1:]
     X2 = X.copy()
